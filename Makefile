@@ -1,0 +1,40 @@
+# The two commands of the README: `make train` and `make test`. Both create and reuse .venv.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install train test test-fast bench lint clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+
+# torch first, pinned: this pair is on the machines' local index; an unpinned torch is a multi-GB download.
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.14.1 torchvision==0.29.1
+	$(BIN)/pip install -q -e .[dev]
+	touch $(STAMP)
+
+install: $(STAMP)
+
+train: $(STAMP)
+	$(BIN)/snntrain $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/ruff check snntrain tests scripts
+	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+bench: $(STAMP)
+	$(BIN)/pip install -q -e .[bench]
+	$(BIN)/python scripts/bench.py $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check --fix snntrain tests scripts
+	$(BIN)/ruff format snntrain tests scripts
+
+clean:
+	rm -rf $(VENV) outputs multirun

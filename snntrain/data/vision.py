@@ -1,0 +1,154 @@
+"""``dataset=mnist|fashion_mnist|cifar10`` through torchvision's files and downloaders.
+
+MNIST-style sets are read straight from their IDX files (``.gz`` or unpacked), so a read-only
+copy of the raw files works; CIFAR-10 is read by torchvision. Missing files give an error that
+names the folder, the files and the command that downloads them.
+"""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from snntrain.data.base import DataBundle, DatasetConfig, DatasetInfo, Split, stratified_split
+from snntrain.errors import DatasetError
+from snntrain.registry import register
+
+IDX_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """Read an IDX file (optionally gzipped) into an ndarray; DatasetError names a damaged file."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            data = f.read()
+        magic = int.from_bytes(data[:4], "big")
+        ndim = magic & 0xFF
+        if magic >> 8 != 0x08 or not 1 <= ndim <= 4:
+            raise ValueError(f"bad magic number {magic:#x}")
+        dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
+        return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+    except (OSError, ValueError, EOFError) as err:
+        raise DatasetError(f"{path} is not a readable IDX file ({err}). Delete it and download again.") from None
+
+
+def find_idx(root: Path, folder: str, stem: str) -> Path | None:
+    for directory in (root / folder / "raw", root / "raw", root):
+        for name in (stem, stem + ".gz"):
+            if (directory / name).is_file():
+                return directory / name
+    return None
+
+
+@dataclass
+class MNISTConfig(DatasetConfig):
+    name: str = "mnist"
+
+
+@dataclass
+class FashionMNISTConfig(DatasetConfig):
+    name: str = "fashion_mnist"
+
+
+@dataclass
+class CIFAR10Config(DatasetConfig):
+    name: str = "cifar10"
+    normalize: bool = True
+
+
+class IDXDataset:
+    """MNIST and Fashion-MNIST: 28x28 grey images in [0, 1], 10 classes."""
+
+    info = DatasetInfo(input_shape=(1, 28, 28), num_classes=10)
+
+    def __init__(self, cfg: DatasetConfig, seed: int, folder: str, tv_class: str) -> None:
+        self.cfg, self.seed, self.folder, self.tv_class = cfg, seed, folder, tv_class
+
+    def read_split(self, split: str) -> Split:
+        root = Path(self.cfg.root).expanduser()
+        paths = [find_idx(root, self.folder, stem) for stem in IDX_FILES[split]]
+        if None in paths and self.cfg.download:
+            self._download(root)
+            paths = [find_idx(root, self.folder, stem) for stem in IDX_FILES[split]]
+        if None in paths:
+            raise DatasetError(
+                f"dataset={self.cfg.name}: {', '.join(IDX_FILES[split])} (or .gz) not found under "
+                f"{root / self.folder / 'raw'} or {root / 'raw'}. Download them with "
+                f"`snntrain dataset={self.cfg.name} dataset.root={root} dataset.download=true`, "
+                "or point dataset.root at a folder that has them."
+            )
+        images, labels = (read_idx(p) for p in paths)
+        if len(images) != len(labels):
+            raise DatasetError(f"{paths[0]} has {len(images)} images but {paths[1]} has {len(labels)} labels.")
+        x = torch.from_numpy(images.astype(np.float32) / 255.0).unsqueeze(1)
+        return Split(x, torch.from_numpy(labels.astype(np.int64)))
+
+    def _download(self, root: Path) -> None:
+        import torchvision
+
+        try:
+            getattr(torchvision.datasets, self.tv_class)(str(root), train=True, download=True)
+            getattr(torchvision.datasets, self.tv_class)(str(root), train=False, download=True)
+        except Exception as err:  # network errors come in many types
+            raise DatasetError(f"dataset={self.cfg.name}: download into {root} failed ({err}).") from None
+
+    def load(self) -> DataBundle:
+        train, test = self.read_split("train"), self.read_split("test")
+        return with_validation(train, test, self.cfg.val_fraction, self.seed, self.info)
+
+
+def with_validation(train: Split, test: Split, val_fraction: float, seed: int, info: DatasetInfo) -> DataBundle:
+    """Hold out a stratified ``val_fraction`` of the training split for model selection."""
+    fit_idx, val_idx = stratified_split(train.y.numpy(), val_fraction, seed)
+    val = train.subset(val_idx) if len(val_idx) else None
+    return DataBundle(train.subset(fit_idx), val, test, info)
+
+
+class CIFAR10:
+    info = DatasetInfo(input_shape=(3, 32, 32), num_classes=10)
+    MEAN, STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
+
+    def __init__(self, cfg: CIFAR10Config, seed: int) -> None:
+        self.cfg, self.seed = cfg, seed
+
+    def _split(self, train: bool) -> Split:
+        import torchvision
+
+        root = Path(self.cfg.root).expanduser()
+        try:
+            ds = torchvision.datasets.CIFAR10(str(root), train=train, download=self.cfg.download)
+        except RuntimeError:
+            raise DatasetError(
+                f"dataset=cifar10: cifar-10-batches-py not found under {root}. Download it with "
+                f"`snntrain dataset=cifar10 dataset.root={root} dataset.download=true`."
+            ) from None
+        x = torch.from_numpy(ds.data).permute(0, 3, 1, 2).float() / 255.0
+        if self.cfg.normalize:
+            x = (x - torch.tensor(self.MEAN).view(3, 1, 1)) / torch.tensor(self.STD).view(3, 1, 1)
+        return Split(x, torch.tensor(ds.targets, dtype=torch.long))
+
+    def load(self) -> DataBundle:
+        return with_validation(self._split(True), self._split(False), self.cfg.val_fraction, self.seed, self.info)
+
+
+@register("dataset", "mnist", MNISTConfig)
+def build_mnist(cfg: MNISTConfig, seed: int) -> IDXDataset:
+    return IDXDataset(cfg, seed, "MNIST", "MNIST")
+
+
+@register("dataset", "fashion_mnist", FashionMNISTConfig)
+def build_fashion_mnist(cfg: FashionMNISTConfig, seed: int) -> IDXDataset:
+    return IDXDataset(cfg, seed, "FashionMNIST", "FashionMNIST")
+
+
+@register("dataset", "cifar10", CIFAR10Config)
+def build_cifar10(cfg: CIFAR10Config, seed: int) -> CIFAR10:
+    return CIFAR10(cfg, seed)

@@ -1,0 +1,115 @@
+"""Optimisers and learning-rate schedules, registered by name."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+
+from snntrain.config.checks import positive, require
+from snntrain.registry import register
+
+
+@dataclass
+class AdamConfig:
+    name: str = "adam"
+    lr: float = 1e-3
+    betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
+    weight_decay: float = 0.0
+
+    def __post_init__(self) -> None:
+        positive("optimizer.lr", self.lr)
+        require(self.weight_decay >= 0, "optimizer.weight_decay", self.weight_decay, "it must be >= 0")
+        require(len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas), "optimizer.betas", self.betas, "two numbers in [0, 1)")
+
+
+@dataclass
+class AdamWConfig(AdamConfig):
+    name: str = "adamw"
+    weight_decay: float = 1e-2
+
+
+@dataclass
+class SGDConfig:
+    name: str = "sgd"
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    nesterov: bool = False
+
+    def __post_init__(self) -> None:
+        positive("optimizer.lr", self.lr)
+        require(0 <= self.momentum < 1, "optimizer.momentum", self.momentum, "it must be in [0, 1)")
+        require(self.weight_decay >= 0, "optimizer.weight_decay", self.weight_decay, "it must be >= 0")
+
+
+@register("optimizer", "adam", AdamConfig)
+def build_adam(cfg: AdamConfig, params) -> torch.optim.Optimizer:
+    return torch.optim.Adam(params, lr=cfg.lr, betas=tuple(cfg.betas), weight_decay=cfg.weight_decay)
+
+
+@register("optimizer", "adamw", AdamWConfig)
+def build_adamw(cfg: AdamWConfig, params) -> torch.optim.Optimizer:
+    return torch.optim.AdamW(params, lr=cfg.lr, betas=tuple(cfg.betas), weight_decay=cfg.weight_decay)
+
+
+@register("optimizer", "sgd", SGDConfig)
+def build_sgd(cfg: SGDConfig, params) -> torch.optim.Optimizer:
+    return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=cfg.nesterov)
+
+
+@dataclass
+class NoScheduleConfig:
+    """``scheduler=none``: constant learning rate."""
+
+    name: str = "none"
+
+
+@dataclass
+class CosineConfig:
+    """``scheduler=cosine``: cosine annealing to ``eta_min`` over ``trainer.max_epochs``."""
+
+    name: str = "cosine"
+    eta_min: float = 0.0
+
+
+@dataclass
+class StepConfig:
+    """``scheduler=step``: multiply the rate by ``gamma`` every ``step_size`` epochs."""
+
+    name: str = "step"
+    step_size: int = 30
+    gamma: float = 0.1
+
+    def __post_init__(self) -> None:
+        require(self.step_size > 0, "scheduler.step_size", self.step_size, "it must be > 0")
+        positive("scheduler.gamma", self.gamma)
+
+
+@dataclass
+class InvSqrtConfig:
+    """``scheduler=inv_sqrt``: lr / sqrt(epoch + 1), the HM2-BP recipe."""
+
+    name: str = "inv_sqrt"
+
+
+
+@register("scheduler", "none", NoScheduleConfig)
+def build_none(cfg, optimizer, epochs: int):
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: 1.0)
+
+
+@register("scheduler", "cosine", CosineConfig)
+def build_cosine(cfg: CosineConfig, optimizer, epochs: int):
+    return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(epochs, 1), eta_min=cfg.eta_min)
+
+
+@register("scheduler", "step", StepConfig)
+def build_step(cfg: StepConfig, optimizer, epochs: int):
+    return torch.optim.lr_scheduler.StepLR(optimizer, step_size=cfg.step_size, gamma=cfg.gamma)
+
+
+@register("scheduler", "inv_sqrt", InvSqrtConfig)
+def build_inv_sqrt(cfg: InvSqrtConfig, optimizer, epochs: int):
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: 1.0 / math.sqrt(epoch + 1))

@@ -1,0 +1,67 @@
+"""Compose the objects a config names and train them: the one entry every front end calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+import snntrain.components  # noqa: F401  (registers every component)
+from snntrain.config.checks import require
+from snntrain.engine.seeding import seed_everything
+from snntrain.engine.trainer import Trainer
+from snntrain.registry import build, typed
+
+GROUPS = ["neuron", "model", "method", "compression", "dataset", "optimizer", "scheduler", "trainer", "logger"]
+
+
+@dataclass
+class Plan:
+    """Every component built and validated, data not yet read."""
+
+    cfgs: dict[str, Any]
+    T: int
+    seed: int
+    model: Any
+    method: Any
+    optimizer: Any
+    scheduler: Any
+    codec: Any
+    source: Any
+
+
+def plan(cfg: DictConfig) -> Plan:
+    """Validate every group and build everything but the data; config errors surface here."""
+    T, seed = cfg.T, cfg.seed
+    require(isinstance(T, int) and T > 0, "T", T, "the number of time steps must be an integer > 0")
+    require(isinstance(seed, int), "seed", seed, "it must be an integer")
+    cfgs = {group: typed(group, cfg[group]) for group in GROUPS}
+    seed_everything(seed)
+    source = build("dataset", cfg.dataset, seed)
+    neuron = build("neuron", cfg.neuron)
+    model = build("model", cfg.model, source.info.input_shape, source.info.num_classes, neuron)
+    method = build("method", cfg.method, T)
+    check = getattr(method, "check", None)
+    if check is not None:
+        check(model, cfgs)
+    optimizer = build("optimizer", cfg.optimizer, model.parameters())
+    scheduler = build("scheduler", cfg.scheduler, optimizer, cfgs["trainer"].max_epochs)
+    codec = build("compression", cfg.compression)
+    return Plan(cfgs, T, seed, model, method, optimizer, scheduler, codec, source)
+
+
+def train(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int = 1) -> dict[str, Any]:
+    """Build everything ``cfg`` names, read the data, fit, and return the metrics."""
+    p = plan(cfg)
+    data = p.source.load()
+    dcfg = p.cfgs["dataset"]
+    logger = build("logger", cfg.logger, Path(run_dir), rank == 0)
+    trainer = Trainer(
+        p.cfgs["trainer"], p.model, p.method, p.optimizer, p.scheduler, p.codec, data, p.T, dcfg.encoder,
+        Path(run_dir), logger, seed=p.seed, batch_size=dcfg.batch_size, eval_batch_size=dcfg.eval_batch_size,
+        poisson_scale=dcfg.poisson_scale, config_dict=OmegaConf.to_container(cfg, resolve=True),
+        rank=rank, world_size=world_size,
+    )
+    return trainer.fit()

@@ -1,0 +1,377 @@
+"""The one training loop every gradient method shares.
+
+Read top to bottom: for each epoch, train (the method computes gradients, the trainer clips,
+steps, logs), evaluate on validation and test, step the schedule, checkpoint. The method never
+owns a loop; the trainer never knows which method it runs.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from torch import nn
+
+from snntrain.compress import Codec, SavedTensorMeter, saving
+from snntrain.config.checks import one_of, require
+from snntrain.data import ENCODERS, BatchLoader, DataBundle, Split
+from snntrain.engine import checkpoint
+from snntrain.engine.logger import RunLogger
+from snntrain.engine.seeding import rng_state, set_rng_state
+from snntrain.errors import SnntrainError
+from snntrain.methods import GradientMethod
+from snntrain.neurons import reset_states
+from snntrain.registry import register
+
+
+@dataclass
+class TrainerConfig:
+    """``trainer.*``: the loop's settings."""
+
+    name: str = "default"
+    max_epochs: int = 30
+    device: str = "auto"
+    precision: str = "32"
+    grad_clip: float | None = None
+    resume: str | None = None
+    limit_batches: int | None = None
+    limit_eval_batches: int | None = None
+    keep_checkpoints: int = 1
+    on_nonfinite: str = "stop"
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        require(self.max_epochs > 0, "trainer.max_epochs", self.max_epochs, "it must be > 0")
+        one_of("trainer.device", self.device, ["auto", "cpu", "cuda"])
+        one_of("trainer.precision", str(self.precision), ["32", "bf16", "16"])
+        require(self.grad_clip is None or self.grad_clip > 0, "trainer.grad_clip", self.grad_clip, "null or > 0")
+        require(self.limit_batches is None or self.limit_batches > 0, "trainer.limit_batches", self.limit_batches, "null or > 0")
+        require(self.limit_eval_batches is None or self.limit_eval_batches > 0, "trainer.limit_eval_batches", self.limit_eval_batches, "null or > 0")
+        require(self.keep_checkpoints >= 1, "trainer.keep_checkpoints", self.keep_checkpoints, "it must be >= 1")
+        one_of("trainer.on_nonfinite", self.on_nonfinite, ["stop", "skip_batch"])
+
+
+@register("trainer", "default", TrainerConfig)
+def build_trainer_config(cfg: TrainerConfig) -> TrainerConfig:
+    return cfg
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "cuda" and not torch.cuda.is_available():
+        raise SnntrainError("trainer.device=cuda but no CUDA device is visible; use trainer.device=auto or cpu.")
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(name)
+
+
+def peak_memory_bytes(device: torch.device) -> int:
+    """CUDA: max allocated; CPU: the process's peak resident set size."""
+    if device.type == "cuda":
+        return int(torch.cuda.max_memory_allocated(device))
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+class NonFiniteError(SnntrainError):
+    pass
+
+
+def first_nonfinite(model: nn.Module) -> str | None:
+    """Name of the first parameter whose gradient holds a NaN or inf."""
+    for name, p in model.named_parameters():
+        if p.grad is not None and not torch.isfinite(p.grad).all():
+            return name
+    return None
+
+
+class FiringRates:
+    """Forward hooks that average each spiking layer's output over an epoch."""
+
+    def __init__(self, model: nn.Module) -> None:
+        self.sums: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+        self.handles = [
+            m.register_forward_hook(self._hook(name))
+            for name, m in model.named_modules()
+            if getattr(m, "is_spiking", False)
+        ]
+
+    def _hook(self, name: str):
+        def hook(module, inputs, output):
+            if isinstance(output, torch.Tensor) and output.dim() > 1:
+                self.sums[name] = self.sums.get(name, 0.0) + float(output.detach().float().mean())
+                self.calls[name] = self.calls.get(name, 0) + 1
+
+        return hook
+
+    def pop(self) -> dict[str, float]:
+        rates = {name: self.sums[name] / self.calls[name] for name in self.sums}
+        self.sums.clear()
+        self.calls.clear()
+        return rates
+
+
+class Trainer:
+    """Fits ``model`` with ``method`` on ``data``; writes checkpoints and ``metrics.json`` to ``run_dir``."""
+
+    def __init__(
+        self,
+        cfg: TrainerConfig,
+        model: nn.Module,
+        method: GradientMethod,
+        optimizer: torch.optim.Optimizer,
+        scheduler: Any,
+        codec: Codec,
+        data: DataBundle,
+        T: int,
+        encoder: str,
+        run_dir: Path,
+        logger: RunLogger,
+        seed: int = 0,
+        batch_size: int = 64,
+        eval_batch_size: int = 256,
+        poisson_scale: float = 1.0,
+        config_dict: dict | None = None,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> None:
+        self.cfg, self.method, self.optimizer, self.scheduler = cfg, method, optimizer, scheduler
+        self.codec, self.data, self.T, self.run_dir, self.logger = codec, data, T, Path(run_dir), logger
+        self.device = resolve_device(cfg.device)
+        self.model = model.to(self.device)
+        self.encode = ENCODERS[encoder]
+        self.poisson_scale = poisson_scale
+        self.config_dict = config_dict or {}
+        self.rank, self.world_size = rank, world_size
+        self.is_main = rank == 0
+        self.train_loader = BatchLoader(data.train, batch_size, True, seed, rank, world_size, cfg.limit_batches)
+        self.eval_batch_size = eval_batch_size
+        self.autocast_dtype = {"32": None, "bf16": torch.bfloat16, "16": torch.float16}[str(cfg.precision)]
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.autocast_dtype == torch.float16)
+        self.epoch = 0
+        self.history: list[dict[str, float]] = []
+        self.best: dict[str, float | None] = dict.fromkeys(
+            ["selection_score", "best_val_acc", "test_acc_at_best_val", "best_test_acc", "best_epoch"]
+        )
+        self.ckpt_dir = self.run_dir / "checkpoints"
+
+    # ----- one batch -------------------------------------------------------------------------
+    def _autocast(self):
+        if self.autocast_dtype is None:
+            return nullcontext()
+        return torch.autocast(self.device.type, dtype=self.autocast_dtype)
+
+    def _backward(self, loss: torch.Tensor) -> None:
+        self.scaler.scale(loss).backward()
+
+    def _inputs(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encode(x.to(self.device, non_blocking=True), self.T, self.poisson_scale)
+
+    def train_step(self, x: torch.Tensor, y: torch.Tensor, meter: SavedTensorMeter, step: int):
+        self.model.train()
+        reset_states(self.model)
+        self.optimizer.zero_grad(set_to_none=True)
+        x, y = self._inputs(x), y.to(self.device, non_blocking=True)
+        meter.samples += len(y)
+        with saving(self.codec, meter, self.model), self._autocast():
+            result = self.method.step(self.model, x, y, backward=self._backward)
+        self.scaler.unscale_(self.optimizer)
+        bad = None if torch.isfinite(result.loss) else "loss"
+        bad = bad or first_nonfinite(self.model)
+        if bad is not None:
+            message = f"non-finite value at epoch {self.epoch + 1}, step {step}: first in {bad}"
+            if self.cfg.on_nonfinite == "stop":
+                raise NonFiniteError(
+                    message + ". The last good checkpoint is kept; lower the learning rate, set "
+                    "trainer.grad_clip, or use trainer.on_nonfinite=skip_batch."
+                )
+            self.logger.info(message + "; batch skipped (trainer.on_nonfinite=skip_batch).")
+            self.optimizer.zero_grad(set_to_none=True)
+            self.scaler.update()
+            return result, False
+        if self.cfg.grad_clip:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        return result, True
+
+    # ----- epochs ----------------------------------------------------------------------------
+    def train_epoch(self, progress: Progress | None) -> dict[str, float]:
+        self.train_loader.set_epoch(self.epoch)
+        meter = SavedTensorMeter()
+        rates = FiringRates(self.model)
+        total_loss = correct = seen = 0
+        task = progress.add_task(f"epoch {self.epoch + 1}/{self.cfg.max_epochs}", total=len(self.train_loader), info="") if progress else None
+        start = time.perf_counter()
+        for step, (x, y) in enumerate(self.train_loader):
+            result, applied = self.train_step(x, y, meter, step)
+            n = len(y)
+            if applied:
+                total_loss += float(result.loss) * n
+                correct += int((result.scores.argmax(1).cpu() == y).sum())
+                seen += n
+            if progress is not None:
+                elapsed = time.perf_counter() - start
+                rate = meter.samples / max(elapsed, 1e-9)
+                progress.update(task, advance=1, info=f"loss {total_loss / max(seen, 1):.4f}  acc {correct / max(seen, 1):.3f}  {rate:,.0f} samples/s")
+        elapsed = time.perf_counter() - start
+        for handle in rates.handles:
+            handle.remove()
+        return {
+            "train_loss": total_loss / max(seen, 1),
+            "train_acc": correct / max(seen, 1),
+            "epoch_time_s": elapsed,
+            "train_samples_per_s": meter.samples * self.world_size / max(elapsed, 1e-9),
+            "saved_bytes_per_sample": meter.saved_bytes_per_sample,
+            "compression_ratio": meter.compression_ratio,
+            "codec_seconds": meter.codec_seconds,
+            "firing_rates": rates.pop(),
+        }
+
+    @torch.no_grad()
+    def evaluate(self, split: Split | None) -> float | None:
+        if split is None:
+            return None
+        self.model.eval()
+        loader = BatchLoader(split, self.eval_batch_size, False, limit=self.cfg.limit_eval_batches)
+        correct = seen = 0
+        for x, y in loader:
+            reset_states(self.model)
+            with self._autocast():
+                scores = self.method.predict(self.model, self._inputs(x))
+            correct += int((scores.argmax(1).cpu() == y).sum())
+            seen += len(y)
+        return correct / max(seen, 1)
+
+    def fit(self) -> dict[str, Any]:
+        """Train to ``trainer.max_epochs`` (resuming if asked); return and write the metrics."""
+        self._maybe_resume()
+        progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TimeRemainingColumn(), TextColumn("{task.fields[info]}"), console=self.logger.console,
+        ) if self.cfg.progress and self.is_main else None
+        if torch.cuda.is_available() and self.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(self.device)
+        with progress or nullcontext():
+            while self.epoch < self.cfg.max_epochs:
+                record = self.train_epoch(progress)
+                record["val_acc"] = self.evaluate(self.data.val)
+                record["test_acc"] = self.evaluate(self.data.test)
+                record["lr"] = self.optimizer.param_groups[0]["lr"]
+                record["epoch"] = self.epoch + 1
+                record["peak_mem_bytes"] = peak_memory_bytes(self.device)
+                self.scheduler.step()
+                improved = self._update_best(record)
+                self.epoch += 1
+                self.history.append({k: v for k, v in record.items() if k != "firing_rates"})
+                self._log_epoch(record)
+                if self.is_main:
+                    self._save("last.pt")
+                    if improved:
+                        self._save("best.pt")
+        metrics = self.metrics()
+        if self.is_main:
+            (self.run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+            self.logger.summary("snntrain summary", {k: v for k, v in metrics.items() if k != "history"})
+        self.logger.close()
+        return metrics
+
+    # ----- bookkeeping -----------------------------------------------------------------------
+    def _update_best(self, record: dict) -> bool:
+        """Select on validation accuracy when there is a validation split, else on test accuracy."""
+        best = self.best
+        if best["best_test_acc"] is None or record["test_acc"] > best["best_test_acc"]:
+            best["best_test_acc"] = record["test_acc"]
+        has_val = record["val_acc"] is not None
+        score = record["val_acc"] if has_val else record["test_acc"]
+        if best["selection_score"] is None or score > best["selection_score"]:
+            best.update(
+                selection_score=score,
+                best_val_acc=record["val_acc"],
+                test_acc_at_best_val=record["test_acc"] if has_val else None,
+                best_epoch=record["epoch"],
+            )
+            return True
+        return False
+
+    def _log_epoch(self, record: dict) -> None:
+        step = record["epoch"]
+        scalars = {f"{'train' if k.startswith('train') else 'epoch'}/{k}": v for k, v in record.items() if isinstance(v, (int, float)) and k != "epoch"}
+        scalars.update({f"firing_rate/{name}": r for name, r in record["firing_rates"].items()})
+        if self.is_main:
+            self.logger.scalars(scalars, step)
+            val = f"{record['val_acc']:.4f}" if record["val_acc"] is not None else "-"
+            self.logger.info(
+                f"epoch {step}: loss {record['train_loss']:.4f} train_acc {record['train_acc']:.4f} "
+                f"val_acc {val} test_acc {record['test_acc']:.4f} time {record['epoch_time_s']:.2f}s "
+                f"{record['train_samples_per_s']:.0f} samples/s saved {record['saved_bytes_per_sample']:.0f} B/sample"
+            )
+
+    def metrics(self) -> dict[str, Any]:
+        last = self.history[-1] if self.history else {}
+        mean = lambda key: sum(h[key] for h in self.history) / max(len(self.history), 1)  # noqa: E731
+        return {
+            "test_acc": last.get("test_acc"),
+            "best_val_acc": self.best["best_val_acc"],
+            "test_acc_at_best_val": self.best["test_acc_at_best_val"],
+            "best_test_acc": self.best["best_test_acc"],
+            "best_epoch": self.best["best_epoch"],
+            "selected_on": "val" if self.data.val is not None else "test",
+            "epochs": len(self.history),
+            "final_train_loss": last.get("train_loss"),
+            "time_per_epoch_s": mean("epoch_time_s"),
+            "train_samples_per_s": mean("train_samples_per_s"),
+            "peak_mem_bytes": max((h["peak_mem_bytes"] for h in self.history), default=0),
+            "saved_bytes_per_sample": mean("saved_bytes_per_sample"),
+            "compression_ratio": mean("compression_ratio"),
+            "codec_seconds_per_epoch": mean("codec_seconds"),
+            "device": str(self.device),
+            "history": self.history,
+        }
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "epoch": self.epoch,
+            "best": self.best,
+            "history": self.history,
+            "rng": rng_state(),
+            "config": self.config_dict,
+        }
+
+    def _save(self, name: str) -> None:
+        checkpoint.save_atomic(self.state(), self.ckpt_dir / name)
+
+    def _maybe_resume(self) -> None:
+        target = self.cfg.resume
+        if target is None:
+            return
+        path = self.ckpt_dir / "last.pt" if target == "auto" else Path(target).expanduser()
+        if target == "auto" and not path.exists():
+            self.logger.info(f"trainer.resume=auto: no checkpoint in {self.ckpt_dir}; starting fresh.")
+            return
+        state = checkpoint.load(path, map_location=self.device)
+        checkpoint.check_compatible(self.model, state["model"], path)
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.scaler.load_state_dict(state["scaler"])
+        self.epoch, self.best, self.history = state["epoch"], state["best"], list(state["history"])
+        set_rng_state(state["rng"])
+        self.logger.info(f"resumed from {path} at epoch {self.epoch}.")

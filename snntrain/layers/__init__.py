@@ -1,0 +1,19 @@
+"""Time-major layers: stateless layers run once over the merged T*B batch."""
+
+from snntrain.layers.merged import (
+    Flatten,
+    TimeAvgPool2d,
+    TimeBatchNorm1d,
+    TimeBatchNorm2d,
+    TimeConv2d,
+    TimeMaxPool2d,
+)
+
+__all__ = [
+    "Flatten",
+    "TimeAvgPool2d",
+    "TimeBatchNorm1d",
+    "TimeBatchNorm2d",
+    "TimeConv2d",
+    "TimeMaxPool2d",
+]

@@ -1,0 +1,57 @@
+"""The gradient-method interface every method implements.
+
+A method owns the time loop and the graph for one training step; it never edits a model class,
+and models never branch on the method. The trainer owns everything else (optimiser, AMP,
+clipping, logging) and resets neuron state before every call.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+Backward = Callable[[torch.Tensor], None]
+
+
+def plain_backward(loss: torch.Tensor) -> None:
+    loss.backward()
+
+
+@dataclass
+class StepResult:
+    """What one training step returns: the loss value, class scores [B, C], extra counts."""
+
+    loss: torch.Tensor
+    scores: torch.Tensor
+    counts: dict[str, float] = field(default_factory=dict)
+
+
+class GradientMethod(ABC):
+    """``step(model, x, y) -> StepResult`` leaves the gradients in each parameter's ``.grad``."""
+
+    name: str = ""
+
+    def __init__(self, cfg, T: int) -> None:
+        self.cfg = cfg
+        self.T = T
+
+    @abstractmethod
+    def step(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, backward: Backward = plain_backward) -> StepResult:
+        """Run one training step on time-major input ``x`` [T, B, ...] and labels ``y`` [B]."""
+
+    def scores(self, output: torch.Tensor) -> torch.Tensor:
+        """Class scores [B, C] from the model's time-major output [T, B, C]: its time average."""
+        return output.mean(0)
+
+    def loss(self, scores: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(scores, y)
+
+    @torch.no_grad()
+    def predict(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """Class scores [B, C] for evaluation (no graph)."""
+        return self.scores(model(x))

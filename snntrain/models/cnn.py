@@ -1,0 +1,110 @@
+"""Spiking CNN from the spec strings of the SNN papers, e.g. ``15C5-P2-40C5-P2-300``.
+
+``<n>C<k>``: n filters of k x k, then a neuron; ``P<p>``: p x p pooling; ``<n>``: a fully
+connected layer of n neurons. The output layer (dataset classes) is appended.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from torch import nn
+
+from snntrain.config.checks import one_of
+from snntrain.errors import ConfigError
+from snntrain.layers import Flatten, TimeAvgPool2d, TimeBatchNorm2d, TimeConv2d, TimeMaxPool2d
+from snntrain.models.base import NeuronFactory, SpikingNet
+from snntrain.models.mlp import INITS, init_weights, linear_stack
+from snntrain.registry import register
+
+_TOKEN = re.compile(r"^(?:(?P<filters>\d+)C(?P<kernel>\d+)|P(?P<pool>\d+)|(?P<units>\d+))$")
+
+
+@dataclass
+class CNNConfig:
+    """``model=cnn model.spec="15C5-P2-40C5-P2-300"``."""
+
+    name: str = "cnn"
+    spec: str = "16C3-P2-32C3-P2-128"
+    padding: str = "same"
+    pool: str = "avg"
+    spiking_pool: bool = False
+    batch_norm: bool = False
+    bias: bool = True
+    readout: str = "mean"
+    init: str = "default"
+
+    def __post_init__(self) -> None:
+        one_of("model.padding", self.padding, ["same", "valid"])
+        one_of("model.pool", self.pool, ["avg", "max"])
+        one_of("model.readout", self.readout, ["mean", "spikes"])
+        one_of("model.init", self.init, INITS)
+        parse_spec(self.spec)
+
+
+def parse_spec(spec: str) -> list[tuple[str, int, int]]:
+    """Parse a spec string into ``[("conv", filters, kernel) | ("pool", p, p) | ("fc", n, 0)]``.
+
+    Convolutions and pools come before the fully connected layers.
+    """
+    layers: list[tuple[str, int, int]] = []
+    for token in spec.replace(" ", "").split("-"):
+        match = _TOKEN.match(token)
+        if not match or any(int(v) == 0 for v in match.groupdict(default="1").values()):
+            raise ConfigError(
+                f"model.spec={spec!r} does not parse at {token!r}: use tokens like 15C5 (15 filters "
+                "of 5x5), P2 (2x2 pooling) and 300 (a fully connected layer), joined by '-'."
+            )
+        if match["filters"]:
+            layers.append(("conv", int(match["filters"]), int(match["kernel"])))
+        elif match["pool"]:
+            layers.append(("pool", int(match["pool"]), int(match["pool"])))
+        else:
+            layers.append(("fc", int(match["units"]), 0))
+    kinds = [kind for kind, _, _ in layers]
+    if "fc" in kinds and any(k != "fc" for k in kinds[kinds.index("fc"):]):
+        raise ConfigError(f"model.spec={spec!r}: convolutions and pooling must come before the fully connected layers.")
+    return layers
+
+
+@register("model", "cnn", CNNConfig)
+def build_cnn(cfg: CNNConfig, input_shape: tuple[int, ...], num_classes: int, neuron: NeuronFactory) -> SpikingNet:
+    if len(input_shape) != 3:
+        raise ConfigError(f"model=cnn needs image input [C, H, W]; this dataset gives {list(input_shape)}. Use model=mlp.")
+    layers = parse_spec(cfg.spec)
+    n_neurons = sum(kind == "conv" or kind == "fc" or (kind == "pool" and cfg.spiking_pool) for kind, _, _ in layers)
+    n_neurons += cfg.readout == "spikes"
+    channels, height, width = input_shape
+    body: list[nn.Module] = []
+    index = 0
+    for kind, a, b in layers:
+        if kind == "fc":
+            break
+        if kind == "conv":
+            pad = b // 2 if cfg.padding == "same" else 0
+            height, width = height + 2 * pad - b + 1, width + 2 * pad - b + 1
+            body.append(TimeConv2d(channels, a, b, padding=pad, bias=cfg.bias))
+            if cfg.batch_norm:
+                body.append(TimeBatchNorm2d(a))
+            channels = a
+        else:
+            height, width = height // a, width // a
+            body.append(TimeAvgPool2d(a) if cfg.pool == "avg" else TimeMaxPool2d(a))
+        if height <= 0 or width <= 0:
+            raise ConfigError(
+                f"model.spec={cfg.spec!r} shrinks the {input_shape[1]}x{input_shape[2]} input to "
+                f"{max(height, 0)}x{max(width, 0)} at '{f'{a}C{b}' if kind == 'conv' else f'P{a}'}'. Use "
+                "model.padding=same, smaller kernels or fewer pooling layers."
+            )
+        if kind == "conv" or cfg.spiking_pool:
+            body.append(neuron(index, n_neurons))
+            index += 1
+    fc = [a for kind, a, _ in layers if kind == "fc"]
+    body.append(Flatten())
+    body += linear_stack([channels * height * width, *fc], num_classes, cfg.bias, cfg.readout, neuron, index, n_neurons)
+    net = SpikingNet(nn.Sequential(*body), cfg.readout)
+    init_weights(net, cfg.init)
+    return net
+
+

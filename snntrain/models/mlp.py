@@ -1,0 +1,65 @@
+"""Spiking multilayer perceptron: flatten, then [linear -> neuron] per hidden layer, readout."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from torch import nn
+
+from snntrain.config.checks import one_of, require
+from snntrain.layers import Flatten
+from snntrain.models.base import NeuronFactory, SpikingNet
+from snntrain.registry import register
+
+
+@dataclass
+class MLPConfig:
+    """``model=mlp model.hidden=[800]``."""
+
+    name: str = "mlp"
+    hidden: list[int] = field(default_factory=lambda: [800])
+    bias: bool = True
+    readout: str = "mean"
+    init: str = "default"
+
+    def __post_init__(self) -> None:
+        require(all(h > 0 for h in self.hidden), "model.hidden", self.hidden, "every width must be > 0")
+        one_of("model.readout", self.readout, ["mean", "spikes"])
+        one_of("model.init", self.init, INITS)
+
+
+INITS = ["default", "uniform"]
+
+
+def init_weights(net: nn.Module, scheme: str) -> None:
+    """``default`` keeps torch's init; ``uniform`` draws every weight from U(-1, 1) (HM2-BP)."""
+    if scheme == "uniform":
+        for p in net.parameters():
+            nn.init.uniform_(p, -1.0, 1.0)
+
+
+def linear_stack(
+    widths: list[int], num_classes: int, bias: bool, readout: str, neuron: NeuronFactory, first_neuron: int = 0, n_neurons: int | None = None
+) -> list[nn.Module]:
+    """[Linear -> neuron] for each consecutive pair of ``widths``, then the readout layer."""
+    if n_neurons is None:
+        n_neurons = first_neuron + len(widths) - 1 + (readout == "spikes")
+    layers: list[nn.Module] = []
+    index = first_neuron
+    for fan_in, fan_out in zip(widths[:-1], widths[1:]):
+        layers += [nn.Linear(fan_in, fan_out, bias=bias), neuron(index, n_neurons)]
+        index += 1
+    layers.append(nn.Linear(widths[-1], num_classes, bias=bias))
+    if readout == "spikes":
+        layers.append(neuron(index, n_neurons))
+    return layers
+
+
+@register("model", "mlp", MLPConfig)
+def build_mlp(cfg: MLPConfig, input_shape: tuple[int, ...], num_classes: int, neuron: NeuronFactory) -> SpikingNet:
+    widths = [math.prod(input_shape), *cfg.hidden]
+    body = nn.Sequential(Flatten(), *linear_stack(widths, num_classes, cfg.bias, cfg.readout, neuron))
+    net = SpikingNet(body, cfg.readout)
+    init_weights(net, cfg.init)
+    return net

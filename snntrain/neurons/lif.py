@@ -1,0 +1,120 @@
+"""Leaky integrate-and-fire neuron, multi-step over time-major ``[T, B, ...]`` input.
+
+Per step (METHODS.md §1, decay_input=False form, lambda = 1 - 1/tau):
+
+    u[t] = lambda v[t-1] + c[t]
+    s[t] = H(u[t] - theta)
+    v[t] = u[t] - theta s[t]   (soft reset)   or   u[t] (1 - s[t])   (hard reset to 0)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from snntrain.config.checks import one_of, positive, require
+from snntrain.neurons import backends
+from snntrain.neurons.surrogate import SURROGATES, spike
+from snntrain.registry import register
+
+
+def lif_multistep(
+    x: torch.Tensor,
+    v0: torch.Tensor | None,
+    decay: float,
+    threshold: float,
+    soft_reset: bool,
+    detach_reset: bool,
+    surrogate: str,
+    alpha: float,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Reference implementation: run T LIF steps on drive ``x`` [T, ...] from membrane ``v0``.
+
+    Returns the spikes [T, ...] (dtype of x) and the membrane after the last step. This is the
+    readable definition every fused backend is tested against.
+    """
+    v = torch.zeros_like(x[0]) if v0 is None else v0
+    spikes = []
+    for t in range(x.shape[0]):
+        u = decay * v + x[t]
+        s = spike(u - threshold, surrogate, alpha)
+        r = s.detach() if detach_reset else s
+        v = u - threshold * r if soft_reset else u * (1.0 - r)
+        spikes.append(s)
+    return torch.stack(spikes), v
+
+
+backends.register_lif("torch", lif_multistep)
+
+
+@dataclass
+class LIFConfig:
+    """``neuron=lif``. Give ``tau`` or ``decay`` (lambda); ``decay`` wins when set."""
+
+    name: str = "lif"
+    tau: float = 2.0
+    decay: float | None = None
+    threshold: float = 1.0
+    reset: str = "soft"
+    detach_reset: bool = True
+    surrogate: str = "sigmoid"
+    alpha: float = 4.0
+    backend: str = "auto"
+
+    def __post_init__(self) -> None:
+        require(self.tau >= 1.0, "neuron.tau", self.tau, "it must be >= 1 (lambda = 1 - 1/tau)")
+        if self.decay is not None:
+            require(0.0 <= self.decay <= 1.0, "neuron.decay", self.decay, "it must be in [0, 1]")
+        positive("neuron.threshold", self.threshold)
+        one_of("neuron.reset", self.reset, ["soft", "hard"])
+        one_of("neuron.surrogate", self.surrogate, sorted(SURROGATES))
+        positive("neuron.alpha", self.alpha)
+        one_of("neuron.backend", self.backend, backends.BACKEND_CHOICES)
+
+    @property
+    def lam(self) -> float:
+        return self.decay if self.decay is not None else 1.0 - 1.0 / self.tau
+
+
+class LIF(nn.Module):
+    """Multi-step LIF layer. State (the membrane) persists across calls until ``reset()``.
+
+    The framework resets every neuron before each batch; a method may call the layer several
+    times on consecutive time slices (one-step differentiation does) and the state carries.
+    """
+
+    is_spiking = True
+
+    def __init__(self, cfg: LIFConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.decay = cfg.lam
+        self.v: torch.Tensor | None = None
+        self._impl = backends.lif_impl(cfg.backend)
+
+    def reset(self) -> None:
+        self.v = None
+
+    def detach_state(self) -> None:
+        """Cut the graph through the carried membrane (the state becomes a constant)."""
+        if self.v is not None:
+            self.v = self.v.detach()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        c = self.cfg
+        spikes, self.v = self._impl(
+            x, self.v, self.decay, c.threshold, c.reset == "soft", c.detach_reset, c.surrogate, c.alpha
+        )
+        return spikes
+
+    def extra_repr(self) -> str:
+        c = self.cfg
+        return f"decay={self.decay:.3g}, threshold={c.threshold}, reset={c.reset}, surrogate={c.surrogate}"
+
+
+@register("neuron", "lif", LIFConfig)
+def build_lif(cfg: LIFConfig):
+    """A factory ``(layer_index, n_layers) -> LIF``; every layer shares the config."""
+    return lambda index, n_layers: LIF(cfg)
