@@ -1,0 +1,32 @@
+"""Shared fixtures: the real-data folder beside the checkout, and in-process config composition."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_module
+from hydra.core.global_hydra import GlobalHydra
+
+import snntrain.components  # noqa: F401  (registers schemas)
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """``../shared/data`` beside the checkout; tests that need it skip when it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real data folder {SHARED_DATA} is absent (it lives beside the checkout, never in it)")
+    return SHARED_DATA
+
+
+def compose_config(overrides: list[str] | None = None):
+    """Compose ``train.yaml`` with ``overrides`` exactly as the CLI does, in-process."""
+    GlobalHydra.instance().clear()
+    with initialize_config_module(config_module="snntrain.configs", version_base="1.3"):
+        return compose(config_name="train", overrides=overrides or [])
+
+
+SMOKE = ["trainer.max_epochs=1", "trainer.limit_batches=2", "trainer.limit_eval_batches=1", "trainer.progress=false", "logger=none"]
+"""Overrides that shrink any run to a couple of batches."""
