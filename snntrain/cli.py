@@ -21,7 +21,7 @@ def _main(cfg: DictConfig) -> float | None:
         metrics = train(cfg, HydraConfig.get().runtime.output_dir)
     except SnntrainError as err:
         Console(stderr=True).print(f"[bold red]snntrain error:[/] {err}", highlight=False)
-        sys.exit(2)
+        sys.exit(getattr(err, "exit_code", 2))
     # Sweepers (Optuna) optimise what the task returns: validation accuracy when there is one.
     return metrics["best_val_acc"] if metrics["best_val_acc"] is not None else metrics["test_acc"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import torch
 from torch import nn
@@ -58,6 +58,10 @@ class SavedTensorMeter:
         self.stored_bytes += stored
         self.per_layer_raw[layer] = self.per_layer_raw.get(layer, 0) + raw
         self.per_layer_stored[layer] = self.per_layer_stored.get(layer, 0) + stored
+
+    def totals(self) -> dict:
+        """Plain-value copy of the running totals (stored in checkpoints of a partial epoch)."""
+        return asdict(self)
 
     @property
     def saved_bytes_per_sample(self) -> float:

@@ -118,7 +118,11 @@ class BatchLoader:
         return min(n_batches, self.limit) if self.limit else n_batches
 
     def __iter__(self):
-        for index in self._batches():
+        return self.batches()
+
+    def batches(self, start: int = 0):
+        """Iterate from batch number ``start`` of this epoch (resuming a partial epoch)."""
+        for index in self._batches()[start:]:
             index = np.sort(index)  # sorted reads are sequential on a memory-mapped cache
             x = self.split.x[index]
             yield torch.as_tensor(x), self.split.y[torch.from_numpy(index)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,27 @@ def load(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]
     if not isinstance(state, dict) or "model" not in state:
         raise CheckpointError(f"checkpoint {path} is not a snntrain checkpoint (no 'model' entry).")
     return state
+
+
+def epoch_files(folder: Path) -> list[Path]:
+    """The per-epoch checkpoints in ``folder``, oldest first."""
+    return sorted(folder.glob("epoch_*.pt"))
+
+
+def latest_readable(folder: Path, warn: Callable[[str], None]) -> tuple[Path, dict[str, Any]] | None:
+    """The newest checkpoint in ``folder`` that loads (last.pt, then epoch files newest first).
+
+    Each unreadable one is reported through ``warn`` and skipped; None if there is none.
+    """
+    candidates = [folder / "last.pt", *reversed(epoch_files(folder))]
+    for path in candidates:
+        if not path.is_file():
+            continue
+        try:
+            return path, load(path)
+        except CheckpointError as err:
+            warn(f"{err} Trying an older checkpoint.")
+    return None
 
 
 def check_compatible(model: nn.Module, state_dict: dict[str, torch.Tensor], path: Path) -> None:

@@ -45,6 +45,9 @@ class RunLogger:
     def info(self, message: str) -> None:
         log.info(message)
 
+    def warning(self, message: str) -> None:
+        log.warning(message)
+
     def summary(self, title: str, rows: dict[str, object]) -> None:
         if not self.enabled:
             return

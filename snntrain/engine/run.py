@@ -10,6 +10,7 @@ from omegaconf import DictConfig, OmegaConf
 
 import snntrain.components  # noqa: F401  (registers every component)
 from snntrain.config.checks import require
+from snntrain.data import DataBundle
 from snntrain.engine.seeding import seed_everything
 from snntrain.engine.trainer import Trainer
 from snntrain.registry import build, typed
@@ -52,10 +53,10 @@ def plan(cfg: DictConfig) -> Plan:
     return Plan(cfgs, T, seed, model, method, optimizer, scheduler, codec, source)
 
 
-def train(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int = 1) -> dict[str, Any]:
-    """Build everything ``cfg`` names, read the data, fit, and return the metrics."""
+def train(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int = 1, data: DataBundle | None = None) -> dict[str, Any]:
+    """Build everything ``cfg`` names, read the data (unless ``data`` is given), fit, return the metrics."""
     p = plan(cfg)
-    data = p.source.load()
+    data = data if data is not None else p.source.load()
     dcfg = p.cfgs["dataset"]
     logger = build("logger", cfg.logger, Path(run_dir), rank == 0)
     trainer = Trainer(

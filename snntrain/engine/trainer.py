@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import resource
+import signal
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from snntrain.data import ENCODERS, BatchLoader, DataBundle, Split
 from snntrain.engine import checkpoint
 from snntrain.engine.logger import RunLogger
 from snntrain.engine.seeding import rng_state, set_rng_state
+from snntrain.engine.signals import StopRequest, TrainingInterrupted
 from snntrain.errors import SnntrainError
 from snntrain.methods import GradientMethod
 from snntrain.neurons import reset_states
@@ -117,11 +119,27 @@ class FiringRates:
 
         return hook
 
+    def remove(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+
     def pop(self) -> dict[str, float]:
         rates = {name: self.sums[name] / self.calls[name] for name in self.sums}
         self.sums.clear()
         self.calls.clear()
         return rates
+
+
+@dataclass
+class EpochProgress:
+    """How far an interrupted epoch got, so that resuming it reproduces the uninterrupted run."""
+
+    batch: int = 0
+    loss_sum: float = 0.0
+    correct: int = 0
+    seen: int = 0
+    elapsed: float = 0.0
+    meter: dict = field(default_factory=dict)
 
 
 class Trainer:
@@ -167,6 +185,7 @@ class Trainer:
             ["selection_score", "best_val_acc", "test_acc_at_best_val", "best_test_acc", "best_epoch"]
         )
         self.ckpt_dir = self.run_dir / "checkpoints"
+        self.partial: EpochProgress | None = None
 
     # ----- one batch -------------------------------------------------------------------------
     def _autocast(self):
@@ -209,30 +228,35 @@ class Trainer:
         return result, True
 
     # ----- epochs ----------------------------------------------------------------------------
-    def train_epoch(self, progress: Progress | None) -> dict[str, float]:
+    def train_epoch(self, progress: Progress | None, stop: StopRequest) -> dict[str, Any]:
+        """Train one epoch, continuing a partial one saved by an interrupted run."""
         self.train_loader.set_epoch(self.epoch)
-        meter = SavedTensorMeter()
+        part = self.partial or EpochProgress()
+        meter = SavedTensorMeter(**part.meter)
         rates = FiringRates(self.model)
-        total_loss = correct = seen = 0
-        task = progress.add_task(f"epoch {self.epoch + 1}/{self.cfg.max_epochs}", total=len(self.train_loader), info="") if progress else None
-        start = time.perf_counter()
-        for step, (x, y) in enumerate(self.train_loader):
-            result, applied = self.train_step(x, y, meter, step)
-            n = len(y)
-            if applied:
-                total_loss += float(result.loss) * n
-                correct += int((result.scores.argmax(1).cpu() == y).sum())
-                seen += n
-            if progress is not None:
-                elapsed = time.perf_counter() - start
-                rate = meter.samples / max(elapsed, 1e-9)
-                progress.update(task, advance=1, info=f"loss {total_loss / max(seen, 1):.4f}  acc {correct / max(seen, 1):.3f}  {rate:,.0f} samples/s")
+        task = progress.add_task(f"epoch {self.epoch + 1}/{self.cfg.max_epochs}", total=len(self.train_loader), completed=part.batch, info="") if progress else None
+        start = time.perf_counter() - part.elapsed
+        try:
+            for x, y in self.train_loader.batches(start=part.batch):
+                result, applied = self.train_step(x, y, meter, part.batch)
+                part.batch += 1
+                if applied:
+                    part.loss_sum += float(result.loss) * len(y)
+                    part.correct += int((result.scores.argmax(1).cpu() == y).sum())
+                    part.seen += len(y)
+                if progress is not None:
+                    rate = meter.samples / max(time.perf_counter() - start, 1e-9)
+                    progress.update(task, advance=1, info=f"loss {part.loss_sum / max(part.seen, 1):.4f}  acc {part.correct / max(part.seen, 1):.3f}  {rate:,.0f} samples/s")
+                if stop.signum is not None and part.batch < len(self.train_loader):
+                    part.elapsed, part.meter = time.perf_counter() - start, meter.totals()
+                    self._interrupt(part, stop.signum)
+        finally:
+            rates.remove()
+        self.partial = None
         elapsed = time.perf_counter() - start
-        for handle in rates.handles:
-            handle.remove()
         return {
-            "train_loss": total_loss / max(seen, 1),
-            "train_acc": correct / max(seen, 1),
+            "train_loss": part.loss_sum / max(part.seen, 1),
+            "train_acc": part.correct / max(part.seen, 1),
             "epoch_time_s": elapsed,
             "train_samples_per_s": meter.samples * self.world_size / max(elapsed, 1e-9),
             "saved_bytes_per_sample": meter.saved_bytes_per_sample,
@@ -240,6 +264,19 @@ class Trainer:
             "codec_seconds": meter.codec_seconds,
             "firing_rates": rates.pop(),
         }
+
+    def _interrupt(self, part: EpochProgress, signum: int) -> None:
+        """Save the partial epoch to last.pt and stop with the signal's exit code."""
+        self.partial = part
+        if self.is_main:
+            self._save("last.pt")
+        name = signal.Signals(signum).name
+        raise TrainingInterrupted(
+            f"stopped by {name} at epoch {self.epoch + 1}, batch {part.batch}; saved "
+            f"{self.ckpt_dir / 'last.pt'}. Resume with the same command plus "
+            f"trainer.resume={self.ckpt_dir / 'last.pt'} (or hydra.run.dir={self.run_dir} trainer.resume=auto).",
+            signum,
+        )
 
     @torch.no_grad()
     def evaluate(self, split: Split | None) -> float | None:
@@ -263,11 +300,11 @@ class Trainer:
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             TimeRemainingColumn(), TextColumn("{task.fields[info]}"), console=self.logger.console,
         ) if self.cfg.progress and self.is_main else None
-        if torch.cuda.is_available() and self.device.type == "cuda":
+        if self.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(self.device)
-        with progress or nullcontext():
+        with StopRequest() as stop, progress or nullcontext():
             while self.epoch < self.cfg.max_epochs:
-                record = self.train_epoch(progress)
+                record = self.train_epoch(progress, stop)
                 record["val_acc"] = self.evaluate(self.data.val)
                 record["test_acc"] = self.evaluate(self.data.test)
                 record["lr"] = self.optimizer.param_groups[0]["lr"]
@@ -279,9 +316,9 @@ class Trainer:
                 self.history.append({k: v for k, v in record.items() if k != "firing_rates"})
                 self._log_epoch(record)
                 if self.is_main:
-                    self._save("last.pt")
-                    if improved:
-                        self._save("best.pt")
+                    self._save_epoch(improved)
+                if stop.signum is not None and self.epoch < self.cfg.max_epochs:
+                    self._interrupt(EpochProgress(), stop.signum)
         metrics = self.metrics()
         if self.is_main:
             (self.run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
@@ -349,6 +386,7 @@ class Trainer:
             "scheduler": self.scheduler.state_dict(),
             "scaler": self.scaler.state_dict(),
             "epoch": self.epoch,
+            "partial_epoch": asdict(self.partial) if self.partial else None,
             "best": self.best,
             "history": self.history,
             "rng": rng_state(),
@@ -358,20 +396,35 @@ class Trainer:
     def _save(self, name: str) -> None:
         checkpoint.save_atomic(self.state(), self.ckpt_dir / name)
 
+    def _save_epoch(self, improved: bool) -> None:
+        """Write epoch_NNNN.pt, keep the newest ``trainer.keep_checkpoints`` of them, then last/best."""
+        self._save(f"epoch_{self.epoch:04d}.pt")
+        for old in checkpoint.epoch_files(self.ckpt_dir)[: -self.cfg.keep_checkpoints]:
+            old.unlink(missing_ok=True)
+        self._save("last.pt")
+        if improved:
+            self._save("best.pt")
+
     def _maybe_resume(self) -> None:
         target = self.cfg.resume
         if target is None:
             return
-        path = self.ckpt_dir / "last.pt" if target == "auto" else Path(target).expanduser()
-        if target == "auto" and not path.exists():
-            self.logger.info(f"trainer.resume=auto: no checkpoint in {self.ckpt_dir}; starting fresh.")
-            return
-        state = checkpoint.load(path, map_location=self.device)
+        if target == "auto":
+            found = checkpoint.latest_readable(self.ckpt_dir, self.logger.warning)
+            if found is None:
+                self.logger.info(f"trainer.resume=auto: no readable checkpoint in {self.ckpt_dir}; starting fresh.")
+                return
+            path, state = found
+        else:
+            path = Path(target).expanduser()
+            state = checkpoint.load(path, map_location=self.device)
         checkpoint.check_compatible(self.model, state["model"], path)
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.scaler.load_state_dict(state["scaler"])
         self.epoch, self.best, self.history = state["epoch"], state["best"], list(state["history"])
+        self.partial = EpochProgress(**state["partial_epoch"]) if state.get("partial_epoch") else None
         set_rng_state(state["rng"])
-        self.logger.info(f"resumed from {path} at epoch {self.epoch}.")
+        where = f"epoch {self.epoch + 1}, batch {self.partial.batch}" if self.partial else f"the end of epoch {self.epoch}"
+        self.logger.info(f"resumed from {path} at {where}.")

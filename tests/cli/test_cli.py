@@ -1,0 +1,89 @@
+"""The ``snntrain`` command as a user runs it: a subprocess from a temporary directory."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+SNNTRAIN = [sys.executable, "-m", "snntrain"]
+QUIET = ["trainer.progress=false", "logger=none"]
+
+
+def run_cli(args, cwd, timeout=300, **kw):
+    return subprocess.run(SNNTRAIN + args, cwd=cwd, capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def wait_for(path: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.1)
+
+
+@pytest.mark.slow
+def test_default_run_reaches_95_percent_from_any_directory(tmp_path):
+    result = run_cli(["hydra.run.dir=run"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["test_acc"] >= 0.95, metrics
+    assert "snntrain summary" in result.stdout
+    for name in ["train.log", ".hydra/config.yaml", "checkpoints/last.pt", "checkpoints/best.pt", "tensorboard"]:
+        assert (tmp_path / "run" / name).exists(), name
+
+
+def test_help_lists_the_groups(tmp_path):
+    out = run_cli(["--help"], cwd=tmp_path).stdout
+    for group in ["method: bptt", "model: cnn, mlp", "dataset:", "compression: none", "optimizer: adam, adamw, sgd", "scheduler:", "trainer: default", "logger: none, tensorboard", "neuron: lif"]:
+        assert group in out, group
+
+
+def test_cfg_job_prints_the_composed_config(tmp_path):
+    out = run_cli(["--cfg", "job", "T=12", "model=cnn"], cwd=tmp_path).stdout
+    assert "T: 12" in out and "spec: 16C3-P2-32C3-P2-128" in out
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["T=0"], "T=0 is not allowed"),
+        (["trainer.nosuch=1"], "nosuch"),
+        (["dataset=mnist", "dataset.root=nowhere"], "dataset.download=true"),
+    ],
+)
+def test_bad_input_is_one_message_not_a_traceback(args, words, tmp_path):
+    result = run_cli(args + QUIET, cwd=tmp_path)
+    assert result.returncode != 0
+    assert words in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_sigint_saves_last_and_exits_130_then_resumes(tmp_path):
+    args = ["hydra.run.dir=run", "trainer.max_epochs=200", "T=4", "model.hidden=[32]"] + QUIET
+    proc = subprocess.Popen(SNNTRAIN + args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(tmp_path / "run" / "checkpoints" / "epoch_0001.pt", proc)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "trainer.resume" in err and "Traceback" not in err
+    resumed = run_cli(["hydra.run.dir=run", "trainer.max_epochs=3", "T=4", "model.hidden=[32]", "trainer.resume=auto", "scheduler=step"] + QUIET, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+
+
+@pytest.mark.slow
+def test_kill_9_mid_epoch_then_resume_from_the_last_epoch_checkpoint(tmp_path):
+    args = ["hydra.run.dir=run", "trainer.max_epochs=200", "T=4", "model.hidden=[32]"] + QUIET
+    proc = subprocess.Popen(SNNTRAIN + args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(tmp_path / "run" / "checkpoints" / "epoch_0002.pt", proc)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    resumed = run_cli(args[:1] + ["trainer.max_epochs=4", "T=4", "model.hidden=[32]", "trainer.resume=auto"] + QUIET, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    history = json.loads((tmp_path / "run" / "metrics.json").read_text())["history"]
+    assert [h["epoch"] for h in history] == [1, 2, 3, 4][-len(history):] and len(history) == 4

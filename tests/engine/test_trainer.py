@@ -1,0 +1,175 @@
+"""The trainer: smoke runs, exact resume, interruption, non-finite values and checkpoint safety."""
+
+import errno
+import hashlib
+import json
+import signal
+
+import pytest
+import torch
+
+from snntrain.engine import checkpoint
+from snntrain.engine.run import train
+from snntrain.engine.signals import TrainingInterrupted
+from snntrain.engine.trainer import NonFiniteError
+from snntrain.errors import CheckpointError
+from snntrain.methods.bptt import BPTT
+from tests.conftest import SMOKE, compose_config
+
+SMALL = ["model.hidden=[32]", "T=4", "trainer.progress=false", "logger=none"]
+TIMINGS = {"time_per_epoch_s", "train_samples_per_s", "peak_mem_bytes", "codec_seconds_per_epoch"}
+
+
+def strip_timings(metrics):
+    out = {k: v for k, v in metrics.items() if k not in TIMINGS}
+    out["history"] = [{k: v for k, v in h.items() if k not in {"epoch_time_s", "train_samples_per_s", "peak_mem_bytes", "codec_seconds"}} for h in metrics["history"]]
+    return out
+
+
+def weights(run_dir, name="last.pt"):
+    return checkpoint.load(run_dir / "checkpoints" / name)["model"]
+
+
+@pytest.mark.parametrize("model", [["model=mlp"], ["model=cnn"]])
+def test_one_epoch_smoke_writes_the_run_files(model, tmp_path):
+    cfg = compose_config(model + SMOKE + ["logger=tensorboard"])
+    metrics = train(cfg, tmp_path)
+    on_disk = json.loads((tmp_path / "metrics.json").read_text())
+    for key in ["test_acc", "best_val_acc", "test_acc_at_best_val", "best_test_acc", "epochs", "time_per_epoch_s", "train_samples_per_s", "peak_mem_bytes", "saved_bytes_per_sample"]:
+        assert key in on_disk, key
+    assert on_disk["epochs"] == 1 and metrics["saved_bytes_per_sample"] > 0 and metrics["peak_mem_bytes"] > 0
+    assert (tmp_path / "checkpoints" / "last.pt").is_file() and (tmp_path / "checkpoints" / "best.pt").is_file()
+    assert any((tmp_path / "tensorboard").iterdir())
+
+
+def test_saved_bytes_grow_linearly_with_T_for_bptt(tmp_path):
+    small = train(compose_config(SMOKE + SMALL + ["T=2"]), tmp_path / "a")["saved_bytes_per_sample"]
+    large = train(compose_config(SMOKE + SMALL + ["T=8"]), tmp_path / "b")["saved_bytes_per_sample"]
+    assert large / small == pytest.approx(4.0, rel=0.15)
+
+
+def test_resume_gives_identical_weights_and_metrics(tmp_path):
+    # A schedule that does not depend on max_epochs (cosine's does, so it would differ by design).
+    fixed = SMALL + ["scheduler=step"]
+    straight = train(compose_config(fixed + ["trainer.max_epochs=2"]), tmp_path / "straight")
+    train(compose_config(fixed + ["trainer.max_epochs=1"]), tmp_path / "split")
+    resumed = train(compose_config(fixed + ["trainer.max_epochs=2", "trainer.resume=auto"]), tmp_path / "split")
+    assert strip_timings(straight) == strip_timings(resumed)
+    for key, value in weights(tmp_path / "straight").items():
+        assert torch.equal(value, weights(tmp_path / "split")[key]), key
+
+
+def test_same_seed_same_metrics(tmp_path):
+    a = train(compose_config(SMALL + ["trainer.max_epochs=2", "dataset.encoder=poisson"]), tmp_path / "a")
+    b = train(compose_config(SMALL + ["trainer.max_epochs=2", "dataset.encoder=poisson"]), tmp_path / "b")
+    assert strip_timings(a) == strip_timings(b)
+
+
+def signal_at_step(monkeypatch, at: int, signum: int):
+    """Make BPTT.step deliver ``signum`` to this process during its ``at``-th call."""
+    calls = {"n": 0}
+    original = BPTT.step
+
+    def step(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == at:
+            signal.raise_signal(signum)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(BPTT, "step", step)
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_mid_epoch_saves_and_resume_matches_uninterrupted(signum, code, tmp_path, monkeypatch):
+    straight = train(compose_config(SMALL + ["trainer.max_epochs=2"]), tmp_path / "straight")
+    signal_at_step(monkeypatch, at=50, signum=signum)  # epoch 2 (digits: 41 batches per epoch)
+    with pytest.raises(TrainingInterrupted, match="trainer.resume") as info:
+        train(compose_config(SMALL + ["trainer.max_epochs=2"]), tmp_path / "cut")
+    assert info.value.exit_code == code
+    monkeypatch.undo()
+    state = checkpoint.load(tmp_path / "cut" / "checkpoints" / "last.pt")
+    assert state["epoch"] == 1 and state["partial_epoch"]["batch"] == 9
+    resumed = train(compose_config(SMALL + ["trainer.max_epochs=2", "trainer.resume=auto"]), tmp_path / "cut")
+    assert strip_timings(resumed) == strip_timings(straight)
+
+
+def test_nonfinite_loss_stops_with_step_and_layer_and_keeps_checkpoint(tmp_path, monkeypatch):
+    train(compose_config(SMALL + ["trainer.max_epochs=1"]), tmp_path)
+    before = hashlib.sha256((tmp_path / "checkpoints" / "last.pt").read_bytes()).hexdigest()
+    original = BPTT.step
+
+    def poisoned(self, model, x, y, backward):
+        x = x.clone()
+        x[0, 0] = float("nan")
+        return original(self, model, x, y, backward)
+
+    monkeypatch.setattr(BPTT, "step", poisoned)
+    with pytest.raises(NonFiniteError, match=r"epoch 2, step 0: first in body.1.weight"):
+        train(compose_config(SMALL + ["trainer.max_epochs=2", "trainer.resume=auto"]), tmp_path)
+    assert hashlib.sha256((tmp_path / "checkpoints" / "last.pt").read_bytes()).hexdigest() == before
+
+
+def test_skip_batch_on_nonfinite_keeps_training(tmp_path, monkeypatch):
+    original = BPTT.step
+    calls = {"n": 0}
+
+    def sometimes_poisoned(self, model, x, y, backward):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            x = x.clone()
+            x[:] = float("inf")
+        return original(self, model, x, y, backward)
+
+    monkeypatch.setattr(BPTT, "step", sometimes_poisoned)
+    metrics = train(compose_config(SMALL + ["trainer.max_epochs=1", "trainer.on_nonfinite=skip_batch"]), tmp_path)
+    assert metrics["epochs"] == 1 and calls["n"] > 3  # training went on past the bad batch
+    assert all(torch.isfinite(v).all() for v in weights(tmp_path).values())
+
+
+def test_garbage_checkpoint_is_named_and_auto_falls_back(tmp_path):
+    train(compose_config(SMALL + ["trainer.max_epochs=2", "trainer.keep_checkpoints=2"]), tmp_path)
+    ckpts = tmp_path / "checkpoints"
+    assert sorted(p.name for p in ckpts.glob("epoch_*.pt")) == ["epoch_0001.pt", "epoch_0002.pt"]
+    (ckpts / "last.pt").write_bytes(b"not a checkpoint")
+    (ckpts / "epoch_0002.pt").write_bytes((ckpts / "epoch_0002.pt").read_bytes()[:100])
+    with pytest.raises(CheckpointError, match="last.pt cannot be read"):
+        train(compose_config(SMALL + ["trainer.max_epochs=3", f"trainer.resume={ckpts / 'last.pt'}"]), tmp_path)
+    metrics = train(compose_config(SMALL + ["trainer.max_epochs=3", "trainer.resume=auto"]), tmp_path)
+    assert [h["epoch"] for h in metrics["history"]] == [1, 2, 3]  # resumed from epoch_0001.pt
+
+
+def test_checkpoint_from_another_model_names_the_mismatch_and_changes_nothing(tmp_path):
+    train(compose_config(SMALL + ["trainer.max_epochs=1"]), tmp_path)
+    path = tmp_path / "checkpoints" / "last.pt"
+    before = path.read_bytes()
+    with pytest.raises(CheckpointError, match=r"body.1.weight: checkpoint \[32, 64\] vs model \[16, 64\]"):
+        train(compose_config(SMALL + ["model.hidden=[16]", "trainer.max_epochs=2", f"trainer.resume={path}"]), tmp_path / "other")
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("err, words", [(errno.ENOSPC, "the disk is full"), (errno.EACCES, "Permission denied")])
+def test_failed_checkpoint_write_says_why_and_keeps_the_previous(err, words, tmp_path, monkeypatch):
+    target = tmp_path / "last.pt"
+    checkpoint.save_atomic({"model": {"w": torch.ones(2)}}, target)
+
+    def failing_save(obj, f):
+        raise OSError(err, words)
+
+    monkeypatch.setattr(torch, "save", failing_save)
+    with pytest.raises(CheckpointError, match=words):
+        checkpoint.save_atomic({"model": {"w": torch.zeros(2)}}, target)
+    assert torch.equal(checkpoint.load(target)["model"]["w"], torch.ones(2))
+    assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]  # no temp file left behind
+
+
+def test_checkpoint_loading_refuses_pickled_code(tmp_path):
+    import pickle
+
+    class Boom:
+        def __reduce__(self):
+            return (print, ("executed",))
+
+    path = tmp_path / "evil.pt"
+    path.write_bytes(pickle.dumps({"model": Boom()}))
+    with pytest.raises(CheckpointError, match="evil.pt cannot be read"):
+        checkpoint.load(path)
