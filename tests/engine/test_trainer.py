@@ -173,3 +173,29 @@ def test_checkpoint_loading_refuses_pickled_code(tmp_path):
     path.write_bytes(pickle.dumps({"model": Boom()}))
     with pytest.raises(CheckpointError, match="evil.pt cannot be read"):
         checkpoint.load(path)
+
+
+def write_idx(path, array):
+    """Write ``array`` (uint8) as a gzipped IDX file, the MNIST format."""
+    import gzip
+
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    path.write_bytes(gzip.compress(header + array.tobytes()))
+
+
+@pytest.mark.parametrize("dataset, folder", [("mnist", "MNIST"), ("fashion_mnist", "FashionMNIST")])
+@pytest.mark.parametrize("model", ["mlp", "cnn"])
+def test_one_epoch_on_idx_datasets(dataset, folder, model, shared_data, tmp_path):
+    """mnist/fashion_mnist read a torchvision-style root; here it is built from the real test set."""
+    from snntrain.data.vision import read_idx
+
+    raw = shared_data / "mnist" / "raw"
+    images, labels = read_idx(raw / "t10k-images-idx3-ubyte.gz"), read_idx(raw / "t10k-labels-idx1-ubyte.gz")
+    root = tmp_path / "data" / folder / "raw"
+    root.mkdir(parents=True)
+    for split, (lo, hi) in {"train": (0, 600), "t10k": (9000, 9200)}.items():
+        write_idx(root / f"{split}-images-idx3-ubyte.gz", images[lo:hi])
+        write_idx(root / f"{split}-labels-idx1-ubyte.gz", labels[lo:hi])
+    cfg = compose_config([f"dataset={dataset}", f"dataset.root={tmp_path / 'data'}", f"model={model}", "T=2"] + SMOKE)
+    metrics = train(cfg, tmp_path / "run")
+    assert metrics["epochs"] == 1 and 0 <= metrics["test_acc"] <= 1
