@@ -36,7 +36,7 @@ class Plan:
 def plan(cfg: DictConfig) -> Plan:
     """Validate every group and build everything but the data; config errors surface here."""
     T, seed = cfg.T, cfg.seed
-    require(isinstance(T, int) and T > 0, "T", T, "the number of time steps must be an integer > 0")
+    require(isinstance(T, int) and not isinstance(T, bool) and T > 0, "T", T, "the number of time steps must be an integer > 0")
     require(isinstance(seed, int), "seed", seed, "it must be an integer")
     cfgs = {group: typed(group, cfg[group]) for group in GROUPS}
     seed_everything(seed)
