@@ -2,7 +2,7 @@
 
 from setuptools import find_namespace_packages, find_packages, setup
 
-config_groups = [f"snntrain.configs.{name}" for name in find_namespace_packages(where="configs")]
+config_groups = [f"snntrain.configs.{name}" for name in find_namespace_packages(where="configs", exclude=["__pycache__*"])]
 
 setup(
     packages=[*find_packages(include=["snntrain", "snntrain.*"]), "snntrain.configs", *config_groups],
