@@ -10,6 +10,7 @@ from omegaconf import DictConfig, OmegaConf
 
 import snntrain.components  # noqa: F401  (registers every component)
 from snntrain.config.checks import require
+from snntrain.engine import distributed
 from snntrain.engine.seeding import seed_everything
 from snntrain.engine.trainer import Trainer
 from snntrain.registry import build, typed
@@ -53,8 +54,13 @@ def plan(cfg: DictConfig) -> Plan:
 
 
 def train(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int = 1) -> dict[str, Any]:
-    """Build everything ``cfg`` names, read the data, fit, and return the metrics."""
+    """Build everything ``cfg`` names, read the data, fit, and return the metrics.
+
+    ``rank``/``world_size``: this process's place in a data-parallel group (engine/distributed.py);
+    every rank builds the same model from the same seed.
+    """
     p = plan(cfg)
+    distributed.seed_rank(p.seed, rank)
     data = p.source.load()
     dcfg = p.cfgs["dataset"]
     logger = build("logger", cfg.logger, Path(run_dir), rank == 0)
