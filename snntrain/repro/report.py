@@ -93,7 +93,7 @@ def _experiment(run_dir: Path) -> str | None:
 
 
 def read_run(run_dir: Path, shared: Collection[str] = ()) -> Row:
-    """The report row of one run dir; ``shared`` overrides (common to every run) are left out of its label."""
+    """The report row of one run dir; ``shared`` overrides (common to its multirun) are left out of its label."""
     cfg = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
     metrics = json.loads((run_dir / "metrics.json").read_text())
     overrides = _overrides(run_dir)
@@ -129,9 +129,12 @@ def read_run(run_dir: Path, shared: Collection[str] = ()) -> Row:
 def collect(paths: Iterable[Path]) -> list[Row]:
     """The rows of every run under ``paths``: reproductions (with a paper figure) first."""
     runs = find_runs(paths)
-    per_run = [set(_overrides(r)) for r in runs]
-    shared = set.intersection(*per_run) if len(runs) > 1 else set()
-    rows = [read_run(r, shared) for r in runs]
+    by_sweep: dict[Path, list[set[str]]] = {}
+    for run in runs:
+        by_sweep.setdefault(run.parent, []).append(set(_overrides(run)))
+    # Overrides every job of a multirun shares (smoke settings, the dataset) do not tell its rows apart.
+    shared = {sweep: set.intersection(*jobs) if len(jobs) > 1 else set() for sweep, jobs in by_sweep.items()}
+    rows = [read_run(run, shared[run.parent]) for run in runs]
     return sorted(rows, key=lambda row: row.paper is None)
 
 
