@@ -20,7 +20,9 @@ SNN step is dominated by its T-step forward and backward, so this costs little.
 Gradients equal those of one process with batch ``batch_size x N``, up to the order of float sums
 (about 1e-7 relative): a method whose gradient is the batch mean (``grad_reduction = "mean"``, every
 autograd method) contributes ``n_r * g_r`` and the sum is divided by ``N_total = sum n_r``; a method
-whose gradient is the batch sum (``"sum"``, HM2-BP) contributes ``g_r`` as it is. A parameter whose
+whose gradient is the batch sum (``"sum"``, HM2-BP) contributes ``g_r`` as it is. Every step is a
+collective, so every rank must take the same number of steps: a last global batch with fewer samples
+than ranks (at most N-1 samples an epoch) is dropped in training. A parameter whose
 ``.grad`` is None is None on every rank (same model, same method), so it is left out everywhere.
 BatchNorm running statistics are broadcast from rank 0 after each step (as DDP's
 ``broadcast_buffers`` does), so every rank evaluates the same model.
