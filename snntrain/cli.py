@@ -8,23 +8,38 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 from rich.console import Console
+from rich.markup import escape
 
 import snntrain.components  # noqa: F401  (registers schemas before Hydra composes)
+from snntrain.engine import distributed
 from snntrain.errors import SnntrainError
+from snntrain.extras import require_plugins
+
+
+def _fail(err: SnntrainError) -> None:
+    Console(stderr=True).print(f"[bold red]snntrain error:[/] {escape(str(err))}", highlight=False)
+    sys.exit(getattr(err, "exit_code", 2))
 
 
 @hydra.main(version_base="1.3", config_path="pkg://snntrain.configs", config_name="train")
 def _main(cfg: DictConfig) -> float | None:
     from snntrain.engine.run import train
 
+    run_dir = HydraConfig.get().runtime.output_dir
     try:
-        metrics = train(cfg, HydraConfig.get().runtime.output_dir)
+        # torchrun sets RANK/WORLD_SIZE: join its process group; a plain run is rank 0 of 1.
+        with distributed.session(cfg.trainer.device, run_dir) as (rank, world_size):
+            metrics = train(cfg, run_dir, rank, world_size)
     except SnntrainError as err:
-        Console(stderr=True).print(f"[bold red]snntrain error:[/] {err}", highlight=False)
-        sys.exit(getattr(err, "exit_code", 2))
+        _fail(err)
     # Sweepers (Optuna) optimise what the task returns: validation accuracy when there is one.
     return metrics["best_val_acc"] if metrics["best_val_acc"] is not None else metrics["test_acc"]
 
 
 def main() -> None:
+    try:
+        require_plugins(sys.argv[1:])
+    except SnntrainError as err:
+        _fail(err)
+    sys.argv += distributed.rank_overrides()
     _main()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -90,12 +89,15 @@ class BatchLoader:
 
     Shuffling is a permutation drawn from ``seed + epoch`` (``set_epoch``), so an interrupted
     and resumed run sees the same order. With ``world_size > 1`` each rank takes every
-    ``world_size``-th batch of the same permutation (the global batch is rank-independent).
+    ``world_size``-th sample of each global batch of the same permutation (the global batch is
+    rank-independent). ``equal_steps`` (training, where every step is a collective) drops a last
+    global batch too small to give every rank a sample, so all ranks take the same number of steps.
     """
 
-    def __init__(self, split: Split, batch_size: int, shuffle: bool, seed: int = 0, rank: int = 0, world_size: int = 1, limit: int | None = None) -> None:
+    def __init__(self, split: Split, batch_size: int, shuffle: bool, seed: int = 0, rank: int = 0, world_size: int = 1, limit: int | None = None, equal_steps: bool = False) -> None:
         self.split, self.batch_size, self.shuffle, self.seed = split, batch_size, shuffle, seed
         self.rank, self.world_size, self.limit = rank, world_size, limit
+        self.min_batch = world_size if equal_steps else 1
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -109,12 +111,13 @@ class BatchLoader:
             order = np.arange(n)
         global_batch = self.batch_size * self.world_size
         batches = [order[i : i + global_batch] for i in range(0, n, global_batch)]
-        mine = [b[self.rank :: self.world_size] for b in batches]
+        mine = [b[self.rank :: self.world_size] for b in batches if len(b) >= self.min_batch]
         mine = [b for b in mine if len(b)]
         return mine[: self.limit] if self.limit else mine
 
     def __len__(self) -> int:
-        n_batches = math.ceil(len(self.split) / (self.batch_size * self.world_size))
+        n, global_batch = len(self.split), self.batch_size * self.world_size
+        n_batches = n // global_batch + (n % global_batch >= self.min_batch)
         return min(n_batches, self.limit) if self.limit else n_batches
 
     def __iter__(self):

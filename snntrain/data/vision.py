@@ -1,7 +1,7 @@
-"""``dataset=mnist|fashion_mnist|cifar10`` through torchvision's files and downloaders.
+"""``dataset=mnist|fashion_mnist|cifar10|cifar100`` through torchvision's files and downloaders.
 
 MNIST-style sets are read straight from their IDX files (``.gz`` or unpacked), so a read-only
-copy of the raw files works; CIFAR-10 is read by torchvision. Missing files give an error that
+copy of the raw files works; CIFAR-10 and CIFAR-100 are read by torchvision. Missing files give an error that
 names the folder, the files and the command that downloads them.
 """
 
@@ -64,6 +64,11 @@ class CIFAR10Config(DatasetConfig):
     normalize: bool = True
 
 
+@dataclass
+class CIFAR100Config(CIFAR10Config):
+    name: str = "cifar100"
+
+
 class IDXDataset:
     """MNIST and Fashion-MNIST: 28x28 grey images in [0, 1], 10 classes."""
 
@@ -112,27 +117,42 @@ def with_validation(train: Split, test: Split, val_fraction: float, seed: int, i
     return DataBundle(train.subset(fit_idx), val, test, info)
 
 
-class CIFAR10:
-    info = DatasetInfo(input_shape=(3, 32, 32), num_classes=10)
-    MEAN, STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
+@dataclass(frozen=True)
+class CIFARSpec:
+    """What tells the two CIFAR sets apart: torchvision class, folder, classes, channel statistics."""
 
-    def __init__(self, cfg: CIFAR10Config, seed: int) -> None:
-        self.cfg, self.seed = cfg, seed
+    tv_class: str
+    folder: str
+    num_classes: int
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+
+
+CIFAR10_SPEC = CIFARSpec("CIFAR10", "cifar-10-batches-py", 10, (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))
+CIFAR100_SPEC = CIFARSpec("CIFAR100", "cifar-100-python", 100, (0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762))
+
+
+class CIFAR:
+    """CIFAR-10 or CIFAR-100 (``spec``): 32x32 colour images, per-channel normalised if asked."""
+
+    def __init__(self, cfg: CIFAR10Config, seed: int, spec: CIFARSpec) -> None:
+        self.cfg, self.seed, self.spec = cfg, seed, spec
+        self.info = DatasetInfo(input_shape=(3, 32, 32), num_classes=spec.num_classes)
 
     def _split(self, train: bool) -> Split:
         import torchvision
 
         root = Path(self.cfg.root).expanduser()
         try:
-            ds = torchvision.datasets.CIFAR10(str(root), train=train, download=self.cfg.download)
+            ds = getattr(torchvision.datasets, self.spec.tv_class)(str(root), train=train, download=self.cfg.download)
         except RuntimeError:
             raise DatasetError(
-                f"dataset=cifar10: cifar-10-batches-py not found under {root}. Download it with "
-                f"`snntrain dataset=cifar10 dataset.root={root} dataset.download=true`."
+                f"dataset={self.cfg.name}: {self.spec.folder} not found under {root}. Download it with "
+                f"`snntrain dataset={self.cfg.name} dataset.root={root} dataset.download=true`."
             ) from None
         x = torch.from_numpy(ds.data).permute(0, 3, 1, 2).float() / 255.0
         if self.cfg.normalize:
-            x = (x - torch.tensor(self.MEAN).view(3, 1, 1)) / torch.tensor(self.STD).view(3, 1, 1)
+            x = (x - torch.tensor(self.spec.mean).view(3, 1, 1)) / torch.tensor(self.spec.std).view(3, 1, 1)
         return Split(x, torch.tensor(ds.targets, dtype=torch.long))
 
     def load(self) -> DataBundle:
@@ -150,5 +170,10 @@ def build_fashion_mnist(cfg: FashionMNISTConfig, seed: int) -> IDXDataset:
 
 
 @register("dataset", "cifar10", CIFAR10Config)
-def build_cifar10(cfg: CIFAR10Config, seed: int) -> CIFAR10:
-    return CIFAR10(cfg, seed)
+def build_cifar10(cfg: CIFAR10Config, seed: int) -> CIFAR:
+    return CIFAR(cfg, seed, CIFAR10_SPEC)
+
+
+@register("dataset", "cifar100", CIFAR100Config)
+def build_cifar100(cfg: CIFAR100Config, seed: int) -> CIFAR:
+    return CIFAR(cfg, seed, CIFAR100_SPEC)

@@ -11,6 +11,7 @@ from omegaconf import DictConfig, OmegaConf
 import snntrain.components  # noqa: F401  (registers every component)
 from snntrain.config.checks import require
 from snntrain.data import DataBundle
+from snntrain.engine import distributed
 from snntrain.engine.seeding import seed_everything
 from snntrain.engine.trainer import Trainer
 from snntrain.registry import build, typed
@@ -54,8 +55,13 @@ def plan(cfg: DictConfig) -> Plan:
 
 
 def train(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int = 1, data: DataBundle | None = None) -> dict[str, Any]:
-    """Build everything ``cfg`` names, read the data (unless ``data`` is given), fit, return the metrics."""
+    """Build everything ``cfg`` names, read the data (unless ``data`` is given), fit, return the metrics.
+
+    ``rank``/``world_size``: this process's place in a data-parallel group (engine/distributed.py);
+    every rank builds the same model from the same seed.
+    """
     p = plan(cfg)
+    distributed.seed_rank(p.seed, rank)
     data = data if data is not None else p.source.load()
     dcfg = p.cfgs["dataset"]
     logger = build("logger", cfg.logger, Path(run_dir), rank == 0)

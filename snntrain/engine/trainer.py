@@ -30,7 +30,7 @@ from torch import nn
 from snntrain.compress import Codec, SavedTensorMeter, saving
 from snntrain.config.checks import one_of, require
 from snntrain.data import ENCODERS, BatchLoader, DataBundle, Split
-from snntrain.engine import checkpoint
+from snntrain.engine import checkpoint, distributed
 from snntrain.engine.logger import RunLogger
 from snntrain.engine.seeding import rng_state, set_rng_state
 from snntrain.engine.signals import StopRequest, TrainingInterrupted
@@ -175,7 +175,7 @@ class Trainer:
         self.config_dict = config_dict or {}
         self.rank, self.world_size = rank, world_size
         self.is_main = rank == 0
-        self.train_loader = BatchLoader(data.train, batch_size, True, seed, rank, world_size, cfg.limit_batches)
+        self.train_loader = BatchLoader(data.train, batch_size, True, seed, rank, world_size, cfg.limit_batches, equal_steps=True)
         self.eval_batch_size = eval_batch_size
         self.autocast_dtype = {"32": None, "bf16": torch.bfloat16, "16": torch.float16}[str(cfg.precision)]
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.autocast_dtype == torch.float16)
@@ -207,6 +207,7 @@ class Trainer:
         meter.samples += len(y)
         with saving(self.codec, meter, self.model), self._autocast():
             result = self.method.step(self.model, x, y, backward=self._backward)
+        distributed.synchronize(self.model, self.world_size, len(y), self.method.grad_reduction)
         self.scaler.unscale_(self.optimizer)
         bad = None if torch.isfinite(result.loss) else "loss"
         bad = bad or first_nonfinite(self.model)
@@ -254,9 +255,10 @@ class Trainer:
             rates.remove()
         self.partial = None
         elapsed = time.perf_counter() - start
+        loss_sum, correct, seen = distributed.sum_over_ranks(self.world_size, part.loss_sum, part.correct, part.seen)
         return {
-            "train_loss": part.loss_sum / max(part.seen, 1),
-            "train_acc": part.correct / max(part.seen, 1),
+            "train_loss": loss_sum / max(seen, 1),
+            "train_acc": correct / max(seen, 1),
             "epoch_time_s": elapsed,
             "train_samples_per_s": meter.samples * self.world_size / max(elapsed, 1e-9),
             "saved_bytes_per_sample": meter.saved_bytes_per_sample,
@@ -283,7 +285,7 @@ class Trainer:
         if split is None:
             return None
         self.model.eval()
-        loader = BatchLoader(split, self.eval_batch_size, False, limit=self.cfg.limit_eval_batches)
+        loader = BatchLoader(split, self.eval_batch_size, False, 0, self.rank, self.world_size, self.cfg.limit_eval_batches)
         correct = seen = 0
         for x, y in loader:
             reset_states(self.model)
@@ -291,6 +293,7 @@ class Trainer:
                 scores = self.method.predict(self.model, self._inputs(x))
             correct += int((scores.argmax(1).cpu() == y).sum())
             seen += len(y)
+        correct, seen = distributed.sum_over_ranks(self.world_size, correct, seen)
         return correct / max(seen, 1)
 
     def fit(self) -> dict[str, Any]:

@@ -35,6 +35,9 @@ class GradientMethod(ABC):
     """``step(model, x, y) -> StepResult`` leaves the gradients in each parameter's ``.grad``."""
 
     name: str = ""
+    grad_reduction: str = "mean"
+    """How ``.grad`` depends on the batch: ``"mean"`` over its samples (a mean loss, every autograd
+    method) or their ``"sum"`` (HM2-BP). Data-parallel training reduces ranks accordingly."""
 
     def __init__(self, cfg, T: int) -> None:
         self.cfg = cfg

@@ -1,0 +1,56 @@
+"""Every experiment file composes (or is skipped because its groups are not registered yet), and
+each names its command and the paper's figure in its header and in ``paper.value``."""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+
+import pytest
+from hydra.errors import MissingConfigException
+from omegaconf import OmegaConf
+
+from tests.conftest import compose_config
+
+FOLDER = resources.files("snntrain.configs") / "experiment"
+EXPERIMENTS = sorted(p.name.removesuffix(".yaml") for p in FOLDER.iterdir() if p.name.endswith(".yaml"))
+PAPER_ROWS = [n for n in EXPERIMENTS if n.startswith(("hm2bp_", "ratebp_", "onestep_", "hosvd_"))]
+
+
+def compose_or_skip(name: str):
+    try:
+        return compose_config([f"experiment={name}"])
+    except MissingConfigException as err:
+        pytest.skip(f"experiment={name} uses a config option not registered in this install yet: {str(err).splitlines()[0]}")
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_experiment_composes_and_validates(name):
+    from snntrain.engine.run import GROUPS
+    from snntrain.registry import typed
+
+    cfg = compose_or_skip(name)
+    for group in GROUPS:
+        typed(group, cfg[group])  # wrong keys or values fail here, before any data is read
+
+
+@pytest.mark.parametrize("name", PAPER_ROWS)
+def test_header_names_the_command_and_the_paper_figure(name):
+    text = (FOLDER / f"{name}.yaml").read_text()
+    header = "\n".join(line for line in text.splitlines() if line.startswith("#"))
+    assert re.search(rf"snntrain experiment={name}(\s|$)", header), f"{name}: the header does not give its command"
+    paper = OmegaConf.load(FOLDER / f"{name}.yaml").paper  # each row file states its own figure
+    assert paper.value is not None and paper.source
+    assert f"{paper.value:g}" in header, f"{name}: paper.value={paper.value} is not the figure in the header"
+
+
+def test_the_imagenet_row_is_config_only_and_says_so():
+    text = (FOLDER / "ratebp_imagenet_sewresnet34.yaml").read_text()
+    assert "CONFIG ONLY" in text
+    with pytest.raises(MissingConfigException):
+        compose_config(["experiment=ratebp_imagenet_sewresnet34"])
+
+
+def test_default_config_has_no_paper_figure():
+    cfg = compose_config()
+    assert cfg.paper.value is None and cfg.paper.source is None

@@ -1,0 +1,66 @@
+"""scripts/reproduce.py: table rows, smoke substitution of absent data, and a smoke run end to end."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "reproduce.py"
+spec = importlib.util.spec_from_file_location("reproduce", SCRIPT)
+reproduce = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(reproduce)
+
+
+def run_script(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), *args], cwd=cwd, capture_output=True, text=True, check=False)
+
+
+def test_tables_are_the_experiment_files_with_their_prefix():
+    assert "ratebp_cifar10_resnet19" in reproduce.table_rows("ratebp")
+    assert all(n.startswith("onestep_") for n in reproduce.table_rows("onestep"))
+    assert set(reproduce.table_rows("all")) >= set(reproduce.table_rows("hosvd")) | set(reproduce.table_rows("ratebp"))
+    assert "digits_cnn" not in reproduce.table_rows("all")
+
+
+def test_smoke_substitutes_synthetic_data_of_the_rows_shape_when_its_data_is_absent(tmp_path):
+    cfg = reproduce.compose_row("digits_cnn", ["dataset=cifar100", f"dataset.root={tmp_path}"])
+    extra = reproduce.smoke_overrides("digits_cnn", cfg)
+    assert extra[:3] == ["dataset=synthetic", "dataset.input_shape=[3,32,32]", "dataset.num_classes=100"]
+    assert "T=2" in extra and "trainer.limit_batches=2" in extra
+
+
+def test_smoke_keeps_data_that_is_present():
+    cfg = reproduce.compose_row("digits_cnn")
+    assert "dataset=synthetic" not in reproduce.smoke_overrides("digits_cnn", cfg)
+
+
+def test_rows_that_do_not_compose_are_skipped_with_the_reason():
+    groups, skipped = reproduce.plan_rows(["digits_cnn", "ratebp_imagenet_sewresnet34"], smoke=True)
+    assert list(groups.values()) == [["digits_cnn"]]
+    assert "imagenet" in skipped["ratebp_imagenet_sewresnet34"] or "sew_resnet34" in skipped["ratebp_imagenet_sewresnet34"]
+
+
+@pytest.mark.slow
+def test_smoke_run_of_named_rows_ends_with_the_report(tmp_path):
+    done = run_script(["--experiment", "digits_cnn", "--smoke", "--out", str(tmp_path / "out")], tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert (tmp_path / "out" / "digits_cnn" / "metrics.json").is_file()
+    assert "digits_cnn" in (tmp_path / "out" / "report.md").read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("table", reproduce.TABLES)
+def test_smoke_run_of_each_table(tmp_path, table):
+    groups, skipped = reproduce.plan_rows(reproduce.table_rows(table), smoke=True)
+    if not groups:
+        reasons = "; ".join(f"{k}: {v}" for k, v in skipped.items()) or f"no {table}_*.yaml experiment files yet"
+        pytest.skip(f"no row of the {table} table runs in this install: {reasons}")
+    done = run_script(["--table", table, "--smoke", "--out", str(tmp_path / "out")], tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    for name in (n for group in groups.values() for n in group):
+        assert (tmp_path / "out" / name / "metrics.json").is_file()
+    assert "Reproductions" in (tmp_path / "out" / "report.md").read_text()
