@@ -140,15 +140,15 @@ class CIFAR10:
 
 
 @register("dataset", "mnist", MNISTConfig)
-def build_mnist(cfg: MNISTConfig, seed: int) -> IDXDataset:
+def build_mnist(cfg: MNISTConfig, seed: int, T: int) -> IDXDataset:
     return IDXDataset(cfg, seed, "MNIST", "MNIST")
 
 
 @register("dataset", "fashion_mnist", FashionMNISTConfig)
-def build_fashion_mnist(cfg: FashionMNISTConfig, seed: int) -> IDXDataset:
+def build_fashion_mnist(cfg: FashionMNISTConfig, seed: int, T: int) -> IDXDataset:
     return IDXDataset(cfg, seed, "FashionMNIST", "FashionMNIST")
 
 
 @register("dataset", "cifar10", CIFAR10Config)
-def build_cifar10(cfg: CIFAR10Config, seed: int) -> CIFAR10:
+def build_cifar10(cfg: CIFAR10Config, seed: int, T: int) -> CIFAR10:
     return CIFAR10(cfg, seed)
