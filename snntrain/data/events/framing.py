@@ -106,18 +106,10 @@ def densify(offsets: np.ndarray, flat: np.ndarray, values: np.ndarray | None, ro
     """Dense uint8 ``[len(rows), cells]`` of sparse samples ``rows``.
 
     Sample i's cells are ``flat[offsets[i]:offsets[i + 1]]`` with ``values`` likewise (all 1 when
-    ``values`` is None). One vectorised gather and scatter for the whole batch.
+    ``values`` is None). Each sample is one contiguous slice, so sorted rows read sequentially.
     """
     rows = np.asarray(rows, dtype=np.int64)
-    starts, ends = offsets[rows], offsets[rows + 1]
-    lengths = ends - starts
-    total = int(lengths.sum())
     out = np.zeros((len(rows), cells), np.uint8)
-    if total == 0:
-        return out
-    # Positions of every sample's entries in ``flat``, concatenated: start_i + 0..length_i-1.
-    first = np.cumsum(lengths) - lengths
-    source = np.arange(total, dtype=np.int64) + np.repeat(starts - first, lengths)
-    target = flat[source].astype(np.int64) + np.repeat(np.arange(len(rows), dtype=np.int64) * cells, lengths)
-    out.reshape(-1)[target] = 1 if values is None else values[source]
+    for i, (start, end) in enumerate(zip(offsets[rows].tolist(), offsets[rows + 1].tolist())):
+        out[i, flat[start:end]] = 1 if values is None else values[start:end]
     return out
