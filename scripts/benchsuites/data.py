@@ -44,39 +44,42 @@ def run(args) -> list[dict]:
         files = write_split(root / "Train", args.files // 10, np.random.default_rng(0), args.events)
         labels = np.array([int(p.parent.name) for p in files])
         spec = FrameSpec.from_config(FramingConfig(values=args.values), args.T, False)
-        common = {"files": len(files), "events": args.events, "T": args.T, "values": args.values, "workers": args.workers}
+        common = {"files": len(files), "events": args.events, "T": args.T, "values": args.values}
         rows = []
-        # The first build pays for starting the worker processes (they import numpy, torch and Tonic);
-        # the second shows the steady rate that a 70,000-file build runs at.
-        for attempt in ["cold", "warm"]:
-            path = root / "cache" / attempt / "train.frames"
-            start = time.perf_counter()
-            report = convert.build(path, files, labels, spec, {}, args.workers, "error", progress=False)
-            rate = len(files) / (time.perf_counter() - start)
+        # The first parallel build pays for starting the worker processes (they import numpy, torch
+        # and Tonic); the second shows the steady rate of a 70,000-file build. The in-process build
+        # gives the CPU cost per file, which does not depend on what else the machine is running.
+        for attempt, workers in [("1 process", 1), ("cold workers", args.workers), ("warm workers", args.workers)]:
+            path = root / "cache" / attempt.replace(" ", "-") / "train.frames"
+            wall, cpu = time.perf_counter(), time.process_time()
+            report = convert.build(path, files, labels, spec, {}, workers, "error", progress=False)
+            rate, cpu_rate = len(files) / (time.perf_counter() - wall), len(files) / (time.process_time() - cpu)
             rows.append({
-                "measure": f"cache build ({attempt} workers)", "value": rate, "unit": "files/s",
+                "measure": f"cache build ({attempt})", "value": rate, "unit": "files/s",
+                "per_cpu_s": cpu_rate if workers == 1 else None,
                 "target": BUILD_TARGET_FILES_S, "ok": rate >= BUILD_TARGET_FILES_S, "form": report.form,
-                "bytes_per_sample": path.stat().st_size / len(files), **common,
+                "bytes_per_sample": path.stat().st_size / len(files), **common, "workers": workers,
             })
         frames, labels, _ = convert.open_cache(path, spec, None)
         split = Split(frames, torch.from_numpy(labels))
         encode = ENCODERS["events"]
         for name, step in [("loader", lambda x: x), ("loader + events encoder", lambda x: encode(x, args.T))]:
-            rate = pipeline_rate(split, args.batch_size, args.batches, step)
+            rate, cpu_rate = pipeline_rate(split, args.batch_size, args.batches, step)
             rows.append({
-                "measure": f"input pipeline ({name})", "value": rate, "unit": "samples/s",
+                "measure": f"input pipeline ({name})", "value": rate, "unit": "samples/s", "per_cpu_s": cpu_rate,
                 "target": PIPELINE_TARGET_SAMPLES_S, "ok": rate >= PIPELINE_TARGET_SAMPLES_S, "form": report.form,
                 "batch_size": args.batch_size, **common,
             })
     return rows
 
 
-def pipeline_rate(split: Split, batch_size: int, batches: int, step) -> float:
-    """Samples/s of shuffled epochs over ``split`` (as the trainer reads them), ``step`` applied to each batch."""
+def pipeline_rate(split: Split, batch_size: int, batches: int, step) -> tuple[float, float]:
+    """Samples per second and per CPU-second (all threads) of shuffled epochs over ``split``, read as
+    the trainer reads them, ``step`` applied to each batch."""
     loader, seen, epoch = BatchLoader(split, batch_size, shuffle=True, seed=0), 0, 0
     for x, _ in loader:  # one untimed batch: page the cache in, as any epoch after the first finds it
         step(x)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     while seen < batches * batch_size:
         epoch += 1
         loader.set_epoch(epoch)
@@ -85,4 +88,4 @@ def pipeline_rate(split: Split, batch_size: int, batches: int, step) -> float:
             seen += len(x)
             if seen >= batches * batch_size:
                 break
-    return seen / (time.perf_counter() - start)
+    return seen / (time.perf_counter() - start), seen / (time.process_time() - cpu)
