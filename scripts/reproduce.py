@@ -60,7 +60,7 @@ def compose_row(name: str, overrides: Sequence[str] = ()) -> DictConfig | str:
 def smoke_overrides(name: str, cfg: DictConfig) -> list[str] | str:
     """Overrides that shrink row ``name`` to a smoke run, on stand-in data if its own is absent."""
     shrink = [*SMOKE, f"T={min(cfg.T, SMOKE_T)}", f"dataset.batch_size={SMOKE_BATCH}", f"dataset.eval_batch_size={2 * SMOKE_BATCH}"]
-    source = build("dataset", cfg.dataset, cfg.seed)
+    source = build("dataset", cfg.dataset, cfg.seed, cfg.T)
     try:
         source.load()
         return shrink

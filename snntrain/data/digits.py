@@ -44,5 +44,5 @@ class Digits:
 
 
 @register("dataset", "digits", DigitsConfig)
-def build_digits(cfg: DigitsConfig, seed: int) -> Digits:
+def build_digits(cfg: DigitsConfig, seed: int, T: int) -> Digits:
     return Digits(cfg, seed)

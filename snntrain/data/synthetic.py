@@ -52,5 +52,5 @@ class Synthetic:
 
 
 @register("dataset", "synthetic", SyntheticConfig)
-def build_synthetic(cfg: SyntheticConfig, seed: int) -> Synthetic:
+def build_synthetic(cfg: SyntheticConfig, seed: int, T: int) -> Synthetic:
     return Synthetic(cfg, seed)

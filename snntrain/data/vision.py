@@ -160,20 +160,20 @@ class CIFAR:
 
 
 @register("dataset", "mnist", MNISTConfig)
-def build_mnist(cfg: MNISTConfig, seed: int) -> IDXDataset:
+def build_mnist(cfg: MNISTConfig, seed: int, T: int) -> IDXDataset:
     return IDXDataset(cfg, seed, "MNIST", "MNIST")
 
 
 @register("dataset", "fashion_mnist", FashionMNISTConfig)
-def build_fashion_mnist(cfg: FashionMNISTConfig, seed: int) -> IDXDataset:
+def build_fashion_mnist(cfg: FashionMNISTConfig, seed: int, T: int) -> IDXDataset:
     return IDXDataset(cfg, seed, "FashionMNIST", "FashionMNIST")
 
 
 @register("dataset", "cifar10", CIFAR10Config)
-def build_cifar10(cfg: CIFAR10Config, seed: int) -> CIFAR:
+def build_cifar10(cfg: CIFAR10Config, seed: int, T: int) -> CIFAR:
     return CIFAR(cfg, seed, CIFAR10_SPEC)
 
 
 @register("dataset", "cifar100", CIFAR100Config)
-def build_cifar100(cfg: CIFAR100Config, seed: int) -> CIFAR:
+def build_cifar100(cfg: CIFAR100Config, seed: int, T: int) -> CIFAR:
     return CIFAR(cfg, seed, CIFAR100_SPEC)

@@ -1,4 +1,4 @@
-"""Where metrics go: the rich console, TensorBoard scalars and ``train.log``."""
+"""Where metrics go: the rich console, TensorBoard scalars (and images) and ``train.log``."""
 
 from __future__ import annotations
 
@@ -41,6 +41,11 @@ class RunLogger:
             for key, value in values.items():
                 if value is not None:
                     self.writer.add_scalar(key, value, step)
+
+    def images(self, tag: str, image, step: int = 0) -> None:
+        """An RGB image ``[3, H, W]`` in [0, 1] to TensorBoard (when enabled)."""
+        if self.writer is not None and self.enabled:
+            self.writer.add_image(tag, image, step)
 
     def info(self, message: str) -> None:
         log.info(message)

@@ -11,6 +11,7 @@ from omegaconf import DictConfig, OmegaConf
 import snntrain.components  # noqa: F401  (registers every component)
 from snntrain.config.checks import require
 from snntrain.data import DataBundle
+from snntrain.data.events.preview import class_examples_image
 from snntrain.engine import distributed
 from snntrain.engine.seeding import seed_everything
 from snntrain.engine.trainer import Trainer
@@ -41,7 +42,7 @@ def plan(cfg: DictConfig) -> Plan:
     require(isinstance(seed, int), "seed", seed, "it must be an integer")
     cfgs = {group: typed(group, cfg[group]) for group in GROUPS}
     seed_everything(seed)
-    source = build("dataset", cfg.dataset, seed)
+    source = build("dataset", cfg.dataset, seed, T)
     neuron = build("neuron", cfg.neuron)
     model = build("model", cfg.model, source.info.input_shape, source.info.num_classes, neuron)
     method = build("method", cfg.method, T)
@@ -65,6 +66,8 @@ def train(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int = 1, da
     data = data if data is not None else p.source.load()
     dcfg = p.cfgs["dataset"]
     logger = build("logger", cfg.logger, Path(run_dir), rank == 0)
+    if dcfg.encoder == "events":
+        logger.images("data/event_frames", class_examples_image(data.train))
     trainer = Trainer(
         p.cfgs["trainer"], p.model, p.method, p.optimizer, p.scheduler, p.codec, data, p.T, dcfg.encoder,
         Path(run_dir), logger, seed=p.seed, batch_size=dcfg.batch_size, eval_batch_size=dcfg.eval_batch_size,
