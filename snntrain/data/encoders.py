@@ -21,7 +21,9 @@ def events(x: torch.Tensor, T: int, scale: float = 1.0) -> torch.Tensor:
     """Pre-framed event data [B, T, ...] (any dtype) to float [T, B, ...]."""
     if x.shape[1] != T:
         raise ValueError(f"event frames have {x.shape[1]} time bins but T={T}")
-    return x.transpose(0, 1).float()
+    # One pass that converts and lays out time-major contiguously (a plain .float() of the
+    # transposed view keeps the batch-major strides and costs a second copy later).
+    return torch.empty((T, x.shape[0], *x.shape[2:]), device=x.device).copy_(x.transpose(0, 1))
 
 
 ENCODERS = {"direct": direct, "poisson": poisson, "events": events}
