@@ -24,7 +24,7 @@ def dense(events, spec):
 
 
 def spec(T, mode="n_time_bins", window=1000.0, count=1000, values="count", first=False):
-    return FrameSpec.from_config(FramingConfig(mode, window, count, values), T, first)
+    return FrameSpec.from_config(FramingConfig(mode=mode, time_window_us=window, event_count=count, values=values), T, first)
 
 
 @pytest.fixture
@@ -108,7 +108,7 @@ def test_densify_gathers_any_rows_of_many_samples():
 
 
 def test_hm2bp_setting_composes_and_hashes_differently_from_the_default():
-    cfg = compose_config(["dataset=nmnist", "T=540", "dataset.framing.mode=time_window_us", "dataset.framing.time_window_us=600"])
+    cfg = compose_config(["dataset=nmnist", "T=540", "dataset.framing.time_window_us=600"])
     hm2bp = FrameSpec.from_config(FramingConfig(**cfg.dataset.framing), cfg.T, cfg.dataset.first_saccade_only)
     assert (hm2bp.T, hm2bp.mode, hm2bp.parameter) == (540, "time_window_us", 600.0)
     assert hm2bp.digest() != spec(540).digest()
@@ -118,8 +118,23 @@ def test_hm2bp_setting_composes_and_hashes_differently_from_the_default():
 
 @pytest.mark.parametrize(
     "kwargs, key",
-    [({"mode": "by_time"}, "mode"), ({"time_window_us": 0.0}, "time_window_us"), ({"event_count": 0}, "event_count"), ({"values": "float"}, "values")],
+    [({"mode": "by_time"}, "mode"), ({"time_window_us": 0.0}, "time_window_us"), ({"event_count": 0}, "event_count"), ({"n_time_bins": -2}, "n_time_bins"), ({"values": "float"}, "values"), ({"time_window_us": 600.0, "event_count": 9}, "time_window_us")],
 )
 def test_bad_framing_keys_are_config_errors(kwargs, key):
+    """(The contract keys n_time_bins / time_window_us / event_count each choose their framing.)"""
     with pytest.raises(ConfigError, match=f"dataset.framing.{key}"):
         FramingConfig(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "framing, mode, parameter",
+    [({}, "n_time_bins", None), ({"n_time_bins": 16}, "n_time_bins", None), ({"time_window_us": 600.0}, "time_window_us", 600.0), ({"event_count": 50}, "event_count", 50)],
+)
+def test_setting_a_contract_key_chooses_its_framing(framing, mode, parameter):
+    chosen = FrameSpec.from_config(FramingConfig(**framing), 16, False)
+    assert (chosen.mode, chosen.parameter) == (mode, parameter)
+
+
+def test_n_time_bins_must_agree_with_T():
+    with pytest.raises(ConfigError, match="dataset.framing.n_time_bins=8 is not allowed: the frames are the T=16"):
+        FrameSpec.from_config(FramingConfig(n_time_bins=8), 16, False)

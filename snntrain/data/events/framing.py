@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from snntrain.config.checks import one_of, positive, require
+from snntrain.config.checks import one_of, require
 from snntrain.data.events.reader import SENSOR_HEIGHT, SENSOR_WIDTH
 
 CHANNELS = 2
@@ -27,22 +27,41 @@ MODES = ["n_time_bins", "time_window_us", "event_count"]
 class FramingConfig:
     """``dataset.framing.*``: how a recording becomes the ``T`` frames a model sees (T is the top-level key).
 
-    mode n_time_bins: T equal bins spanning [0, last event]; every event lands in a frame.
-    mode time_window_us: bins of ``time_window_us`` from t = 0; frames past T are cropped, missing ones are zeros.
-    mode event_count: bins of ``event_count`` consecutive events; cropped or zero-padded to T likewise.
+    Setting one of the three keys below chooses the framing (``mode: auto``), or name it in ``mode``:
+    n_time_bins: T equal bins spanning [0, last event]; every event lands in a frame (the default).
+    time_window_us: bins of that many µs from t = 0; frames past T are cropped, missing ones are zeros.
+    event_count: bins of that many consecutive events; cropped or zero-padded to T likewise.
     values count: events per cell (saturating at 255); binary: 1 where any event fell.
     """
 
-    mode: str = "n_time_bins"
-    time_window_us: float = 1000.0
-    event_count: int = 1000
+    mode: str = "auto"
+    n_time_bins: int | None = None
+    time_window_us: float | None = None
+    event_count: int | None = None
     values: str = "count"
 
     def __post_init__(self) -> None:
-        one_of("dataset.framing.mode", self.mode, MODES)
-        positive("dataset.framing.time_window_us", self.time_window_us)
-        positive("dataset.framing.event_count", self.event_count)
+        one_of("dataset.framing.mode", self.mode, ["auto", *MODES])
+        for key in MODES:
+            value = getattr(self, key)
+            require(value is None or value > 0, f"dataset.framing.{key}", value, "null or > 0")
+        chosen = [key for key in ("time_window_us", "event_count") if getattr(self, key) is not None]
+        require(
+            len(chosen) <= 1 or self.mode != "auto", "dataset.framing", chosen,
+            "set only one of dataset.framing.time_window_us and dataset.framing.event_count (or name dataset.framing.mode)",
+        )
         one_of("dataset.framing.values", self.values, ["count", "binary"])
+
+    @property
+    def resolved_mode(self) -> str:
+        if self.mode != "auto":
+            return self.mode
+        if self.time_window_us is not None:
+            return "time_window_us"
+        return "event_count" if self.event_count is not None else "n_time_bins"
+
+
+DEFAULT_PARAMETER = {"time_window_us": 1000.0, "event_count": 1000}
 
 
 @dataclass(frozen=True)
@@ -58,8 +77,11 @@ class FrameSpec:
     @classmethod
     def from_config(cls, framing: FramingConfig, T: int, first_saccade_only: bool) -> FrameSpec:
         require(isinstance(T, int) and T > 0, "T", T, "the number of frames must be an integer > 0")
-        parameter = {"n_time_bins": None, "time_window_us": framing.time_window_us, "event_count": framing.event_count}
-        return cls(T, framing.mode, parameter[framing.mode], framing.values, first_saccade_only)
+        bins = framing.n_time_bins
+        require(bins is None or bins == T, "dataset.framing.n_time_bins", bins, f"the frames are the T={T} time steps: leave it null or set T={bins}")
+        mode = framing.resolved_mode
+        parameter = None if mode == "n_time_bins" else getattr(framing, mode) or DEFAULT_PARAMETER[mode]
+        return cls(T, mode, parameter, framing.values, first_saccade_only)
 
     @property
     def frame_shape(self) -> tuple[int, int, int, int]:
