@@ -213,7 +213,8 @@ class Trainer:
         self.train_loader.set_epoch(self.epoch)
         meter = SavedTensorMeter()
         rates = FiringRates(self.model)
-        total_loss = correct = seen = 0
+        total_loss = correct = seen = applied_steps = 0
+        counts: dict[str, float] = {}  # a method's StepResult.counts, summed over applied steps
         task = progress.add_task(f"epoch {self.epoch + 1}/{self.cfg.max_epochs}", total=len(self.train_loader), info="") if progress else None
         start = time.perf_counter()
         for step, (x, y) in enumerate(self.train_loader):
@@ -223,6 +224,9 @@ class Trainer:
                 total_loss += float(result.loss) * n
                 correct += int((result.scores.argmax(1).cpu() == y).sum())
                 seen += n
+                applied_steps += 1
+                for key, value in result.counts.items():
+                    counts[key] = counts.get(key, 0.0) + value
             if progress is not None:
                 elapsed = time.perf_counter() - start
                 rate = meter.samples / max(elapsed, 1e-9)
@@ -239,6 +243,7 @@ class Trainer:
             "compression_ratio": meter.compression_ratio,
             "codec_seconds": meter.codec_seconds,
             "firing_rates": rates.pop(),
+            **{f"train_{key}": total / applied_steps for key, total in counts.items()},
         }
 
     @torch.no_grad()
