@@ -5,11 +5,15 @@ without a graph; the last k start from the detached neuron states, with the grap
 the whole T-step output, the early steps entering as constants; k = T is BPTT. Saved activations
 are O(k), not O(T).
 
-When is it accurate: the error of the truncated gradient is about ρ/(1-ρ), where ρ bounds the
-Jacobian of one state update. With detach_reset the membrane update v[t] = λ v[t-1] + ... has
-Jacobian λ = 1 - 1/τ (smaller where a neuron fires under a hard reset), so a short membrane time
-constant keeps the error small: τ = 1.1 (λ ≈ 0.1) gives about 0.1, τ = 2 (λ = 0.5) about 1,
-and as τ grows (λ -> 1) the early steps the gradient ignores matter as much as the last ones.
+When is it accurate: the dropped part of the gradient flows back through the state update, a
+contraction by ρ per step, so its relative error is bounded by about ρ/(1-ρ) (the one-step
+bound). With detach_reset the membrane update v[t] = λ v[t-1] + ... has Jacobian λ = 1 - 1/τ
+(smaller where a neuron fires under a hard reset): a short membrane time constant keeps the
+truncation accurate, τ = 1.1 (λ ≈ 0.1) bounds it near 0.1, while as τ grows (λ -> 1) the credit
+carried by the state dominates. The bound is loose in direction: on the digits MLP (T = 8, k = 1)
+the cosine with BPTT's gradient is 0.99999, 0.994, 0.972, 0.945 for τ = 1.1, 2, 4, 16. Only the
+last k outputs pass a gradient, so its size is at most about k/T of BPTT's: irrelevant to Adam,
+with SGD scale the learning rate.
 
 Feedback layers (``model=feedback``) have an equilibrium a* = f(a*, x) of their firing rates;
 for them the iteration is f itself. Under ``method.implicit=jfb`` they simulate to the

@@ -32,7 +32,7 @@ class RateRecord:
 
     spike_sum: torch.Tensor
     eligibility_sum: torch.Tensor
-    state_tangent: torch.Tensor
+    state_tangent: torch.Tensor | float
     """∂v/∂c̄ of the carried membrane, so a later call continues the κ recursion."""
     steps: int
 
@@ -72,9 +72,10 @@ def record_lif(
     """
     grad_of = SURROGATES[surrogate]
     v = torch.zeros_like(x[0]) if v0 is None else v0
-    dv = record.state_tangent if record is not None and v0 is not None else torch.zeros_like(v)
+    # dv stays a number while it is the same for every neuron (soft reset with detach_reset).
+    dv = record.state_tangent if record is not None and v0 is not None else 0.0
     spike_sum, eligibility_sum = torch.zeros_like(v), torch.zeros_like(v)
-    spikes = []
+    spikes = torch.empty_like(x)  # written in place: no list of steps to stack (peak memory)
     for t in range(x.shape[0]):
         u = decay * v + x[t]
         du = decay * dv + 1.0
@@ -89,8 +90,8 @@ def record_lif(
             dv = du * (1.0 - s) if detach_reset else du * (1.0 - s) - u * ds
         spike_sum += s
         eligibility_sum += ds
-        spikes.append(s)
+        spikes[t] = s
     if record is not None:
         spike_sum, eligibility_sum = spike_sum + record.spike_sum, eligibility_sum + record.eligibility_sum
     steps = x.shape[0] + (record.steps if record is not None else 0)
-    return torch.stack(spikes), v, RateRecord(spike_sum, eligibility_sum, dv, steps)
+    return spikes, v, RateRecord(spike_sum, eligibility_sum, dv, steps)

@@ -152,3 +152,13 @@ def test_bad_grad_scale_is_a_config_error():
 def test_feedback_model_is_rejected():
     with pytest.raises(ConfigError, match="method=ratebp needs a feed-forward model"):
         build(["method=ratebp", "model=feedback"])
+
+
+def test_neurons_without_rate_mode_are_rejected_by_name():
+    class CountingNeuron(torch.nn.Module):
+        is_spiking = True
+
+    p = build(["method=ratebp"])
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4), CountingNeuron(), torch.nn.BatchNorm1d(4))
+    with pytest.raises(ConfigError, match=r"support rate mode; these do not: \['1', '2'\]"):
+        p.method.check(model, p.cfgs)
