@@ -138,6 +138,8 @@ class EpochProgress:
     loss_sum: float = 0.0
     correct: int = 0
     seen: int = 0
+    applied: int = 0
+    counts: dict = field(default_factory=dict)
     elapsed: float = 0.0
     meter: dict = field(default_factory=dict)
 
@@ -245,6 +247,9 @@ class Trainer:
                     part.loss_sum += float(result.loss) * len(y)
                     part.correct += int((result.scores.argmax(1).cpu() == y).sum())
                     part.seen += len(y)
+                    part.applied += 1
+                    for key, value in result.counts.items():  # a method's extra figures, summed
+                        part.counts[key] = part.counts.get(key, 0.0) + value
                 if progress is not None:
                     rate = meter.samples / max(time.perf_counter() - start, 1e-9)
                     progress.update(task, advance=1, info=f"loss {part.loss_sum / max(part.seen, 1):.4f}  acc {part.correct / max(part.seen, 1):.3f}  {rate:,.0f} samples/s")
@@ -265,6 +270,7 @@ class Trainer:
             "compression_ratio": meter.compression_ratio,
             "codec_seconds": meter.codec_seconds,
             "firing_rates": rates.pop(),
+            **{f"train_{key}": total / part.applied for key, total in part.counts.items()},
         }
 
     def _interrupt(self, part: EpochProgress, signum: int) -> None:

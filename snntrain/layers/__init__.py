@@ -2,6 +2,7 @@
 
 from snntrain.layers.merged import (
     Flatten,
+    TimeAdaptiveAvgPool2d,
     TimeAvgPool2d,
     TimeBatchNorm1d,
     TimeBatchNorm2d,
@@ -11,6 +12,7 @@ from snntrain.layers.merged import (
 
 __all__ = [
     "Flatten",
+    "TimeAdaptiveAvgPool2d",
     "TimeAvgPool2d",
     "TimeBatchNorm1d",
     "TimeBatchNorm2d",

@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from snntrain.layers.rate_bn import RateBatchNorm
+
 
 class MergedTime:
     """Mixin: run the parent layer's forward on ``[T*B, ...]`` and restore ``[T, B, ...]``."""
@@ -31,11 +33,15 @@ class TimeMaxPool2d(MergedTime, nn.MaxPool2d):
     pass
 
 
-class TimeBatchNorm2d(MergedTime, nn.BatchNorm2d):
+class TimeAdaptiveAvgPool2d(MergedTime, nn.AdaptiveAvgPool2d):
     pass
 
 
-class TimeBatchNorm1d(MergedTime, nn.BatchNorm1d):
+class TimeBatchNorm2d(RateBatchNorm, MergedTime, nn.BatchNorm2d):
+    pass
+
+
+class TimeBatchNorm1d(RateBatchNorm, MergedTime, nn.BatchNorm1d):
     pass
 
 

@@ -1,6 +1,6 @@
-"""Model builders, registered by name: ``model=mlp|cnn``."""
+"""Model builders, registered by name: ``model=mlp|cnn|feedback|vgg11|resnet19``."""
 
-from snntrain.models import cnn, mlp  # noqa: F401  (registration)
+from snntrain.models import cnn, feedback, mlp, resnet, vgg  # noqa: F401  (registration)
 from snntrain.models.base import SpikingNet
 
 __all__ = ["SpikingNet"]

@@ -7,6 +7,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from snntrain.errors import ConfigError
+
 NeuronFactory = Callable[[int, int], nn.Module]
 """``factory(layer_index, n_neuron_layers) -> neuron module``; lets a neuron config vary by layer."""
 
@@ -26,3 +28,16 @@ class SpikingNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x)
+
+
+def image_channels(name: str, input_shape: tuple[int, ...], downsampling: int) -> int:
+    """The channel count of a [C, H, W] input that survives ``downsampling``; ConfigError otherwise."""
+    if len(input_shape) != 3:
+        raise ConfigError(f"model={name} needs image input [C, H, W]; this dataset gives {list(input_shape)}.")
+    channels, height, width = input_shape
+    if min(height, width) < downsampling:
+        raise ConfigError(
+            f"model={name} downsamples by {downsampling}; the {height}x{width} input is too small. "
+            "Use model=cnn for small images."
+        )
+    return channels

@@ -16,6 +16,8 @@ from torch import nn
 
 from snntrain.config.checks import one_of, positive, require
 from snntrain.neurons import backends
+from snntrain.neurons.eligibility import RateRecord, record_lif
+from snntrain.neurons.modes import RATE, RECORD
 from snntrain.neurons.surrogate import SURROGATES, spike
 from snntrain.registry import register
 
@@ -83,6 +85,9 @@ class LIF(nn.Module):
 
     The framework resets every neuron before each batch; a method may call the layer several
     times on consecutive time slices (one-step differentiation does) and the state carries.
+    ``rate_mode`` (set by rate-BP through ``neurons.modes.rate_mode``): ``RECORD`` also keeps the
+    rate and eligibility (``self.rates``); ``RATE`` maps a time-mean drive ``[1, B, ...]`` to the
+    recorded rate with the eligibility as its derivative.
     """
 
     is_spiking = True
@@ -93,9 +98,12 @@ class LIF(nn.Module):
         self.decay = cfg.lam
         self.v: torch.Tensor | None = None
         self._impl = backends.lif_impl(cfg.backend)
+        self.rate_mode: str | None = None
+        self.rates: RateRecord | None = None
 
     def reset(self) -> None:
         self.v = None
+        self.rates = None
 
     def detach_state(self) -> None:
         """Cut the graph through the carried membrane (the state becomes a constant)."""
@@ -104,9 +112,15 @@ class LIF(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         c = self.cfg
-        spikes, self.v = self._impl(
-            x, self.v, self.decay, c.threshold, c.reset == "soft", c.detach_reset, c.surrogate, c.alpha
-        )
+        params = (self.decay, c.threshold, c.reset == "soft", c.detach_reset, c.surrogate, c.alpha)
+        if self.rate_mode == RATE:
+            if self.rates is None:
+                raise RuntimeError("LIF in rate mode has no record: run the spike pass in RECORD mode first.")
+            return self.rates.straight_through(x)
+        if self.rate_mode == RECORD:
+            spikes, self.v, self.rates = record_lif(x, self.v, self.rates, *params)
+            return spikes
+        spikes, self.v = self._impl(x, self.v, *params)
         return spikes
 
     def extra_repr(self) -> str:

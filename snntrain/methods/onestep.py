@@ -1,0 +1,108 @@
+"""One-step differentiation (Bolte, Pauwels, Vaiter, NeurIPS 2023; METHODS.md §4).
+
+The iteration differentiated is the network's state update over time. The first T-k steps run
+without a graph; the last k start from the detached neuron states, with the graph. The loss sees
+the whole T-step output, the early steps entering as constants; k = T is BPTT. Saved activations
+are O(k), not O(T).
+
+When is it accurate: the dropped part of the gradient flows back through the state update, a
+contraction by ρ per step, so its relative error is bounded by about ρ/(1-ρ) (the one-step
+bound). With detach_reset the membrane update v[t] = λ v[t-1] + ... has Jacobian λ = 1 - 1/τ
+(smaller where a neuron fires under a hard reset): a short membrane time constant keeps the
+truncation accurate, τ = 1.1 (λ ≈ 0.1) bounds it near 0.1, while as τ grows (λ -> 1) the credit
+carried by the state dominates. The bound is loose in direction: on the digits MLP (T = 8, k = 1)
+the cosine with BPTT's gradient is 0.99999, 0.994, 0.972, 0.945 for τ = 1.1, 2, 4, 16. Only the
+last k outputs pass a gradient, so its size is at most about k/T of BPTT's: irrelevant to Adam,
+with SGD scale the learning rate.
+
+Feedback layers (``model=feedback``) have an equilibrium a* = f(a*, x) of their firing rates;
+for them the iteration is f itself. Under ``method.implicit=jfb`` they simulate to the
+equilibrium without a graph and apply f k times with the graph (k = 1: the Jacobian-free
+gradient); ``method.implicit=exact`` gives the implicit-function gradient for comparison. The
+forward fixed-point residual (and the adjoint's, for exact) is returned in ``StepResult.counts``
+(the largest over feedback layers).
+A model with a feedback layer runs over all T steps in one call, so any layers before it get
+their full time graph.
+
+Time-major BatchNorm normalises each call with that call's statistics, so with k < T the early
+and late steps of a BatchNorm model are normalised separately (k = T is still exactly BPTT).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from snntrain.config.checks import one_of, require
+from snntrain.errors import ConfigError
+from snntrain.methods.base import GradientMethod, StepResult, plain_backward
+from snntrain.neurons import detach_states
+from snntrain.neurons.modes import ImplicitGradient, implicit_gradient, implicit_layers
+from snntrain.registry import register
+
+
+@dataclass
+class OneStepConfig:
+    """``method=onestep method.k=1 method.implicit=jfb|exact``."""
+
+    name: str = "onestep"
+    k: int = 1
+    implicit: str = "jfb"
+    adjoint_iters: int = 200
+    adjoint_tol: float = 1e-6
+
+    def __post_init__(self) -> None:
+        one_of("method.implicit", self.implicit, ["jfb", "exact"])
+        require(self.adjoint_iters > 0, "method.adjoint_iters", self.adjoint_iters, "it must be > 0")
+        require(self.adjoint_tol > 0, "method.adjoint_tol", self.adjoint_tol, "it must be > 0")
+
+
+class OneStep(GradientMethod):
+    name = "onestep"
+
+    def check(self, model, cfgs) -> None:
+        """``1 <= k <= T``: k differentiable steps out of T."""
+        k = self.cfg.k
+        if not 1 <= k <= self.T:
+            raise ConfigError(
+                f"method.k={k} is not allowed with T={self.T}: it must be in [1, T] "
+                "(k = 1 is one-step differentiation, k = T is BPTT)."
+            )
+
+    def step(self, model, x, y, backward=plain_backward) -> StepResult:
+        feedback = implicit_layers(model)
+        if feedback:
+            how = ImplicitGradient(self.cfg.implicit, self.cfg.k, self.cfg.adjoint_iters, self.cfg.adjoint_tol)
+            with implicit_gradient(model, how):
+                output = model(x)
+        else:
+            output = self.truncated(model, x)
+        scores = self.scores(output)
+        loss = self.loss(scores, y)
+        backward(loss)
+        return StepResult(loss.detach(), scores.detach(), worst_counts(feedback))
+
+    def truncated(self, model, x: torch.Tensor) -> torch.Tensor:
+        """The T-step output [T, B, C]; only its last k steps carry a graph."""
+        early = x.shape[0] - self.cfg.k
+        if early <= 0:
+            return model(x)
+        with torch.no_grad():
+            constant = model(x[:early])
+        detach_states(model)
+        return torch.cat([constant, model(x[early:])])
+
+
+def worst_counts(layers) -> dict[str, float]:
+    """Each count (residuals, adjoint iterations) of the feedback layers: its largest value."""
+    counts: dict[str, float] = {}
+    for layer in layers:
+        for key, value in layer.counts.items():
+            counts[key] = max(counts.get(key, value), value)
+    return counts
+
+
+@register("method", "onestep", OneStepConfig)
+def build_onestep(cfg: OneStepConfig, T: int) -> OneStep:
+    return OneStep(cfg, T)

@@ -1,0 +1,73 @@
+"""Rate-based backpropagation (Yu et al., NeurIPS 2024; METHODS.md §3).
+
+Two passes per step, both driven through ``neurons.modes.rate_mode``:
+
+1. spike pass, no graph: the whole T-step network runs as usual while every neuron records its
+   rate r̄ and eligibility e and every BatchNorm its batch statistics;
+2. rate pass, with graph, at batch B: the time-mean input ``[1, B, ...]`` goes through the same
+   layers; each neuron returns r̄ with derivative e, so the loss (on the readout of the last
+   layer's rate) backpropagates through B-sized tensors only.
+
+Saved activations are O(L·B), not O(L·T·B). The gradient is exact for a layer whose input is
+constant in time and whose rate alone reaches the loss (direct encoding into a one-hidden-layer
+network); deeper, it is the rate approximation. Max pooling in the rate pass pools rates, which
+is not the rate of pooled spikes: prefer average pooling (the paper's models use it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from snntrain.config.checks import one_of
+from snntrain.errors import ConfigError
+from snntrain.methods.base import GradientMethod, StepResult, plain_backward
+from snntrain.neurons.modes import RATE, RECORD, implicit_layers, rate_mode, without_rate_mode
+from snntrain.registry import register
+
+GRAD_SCALES = ["1", "1/T"]
+
+
+@dataclass
+class RateBPConfig:
+    """``method=ratebp method.grad_scale=1|1/T``."""
+
+    name: str = "ratebp"
+    grad_scale: str = "1"
+
+    def __post_init__(self) -> None:
+        one_of("method.grad_scale", self.grad_scale, GRAD_SCALES)
+
+
+class RateBP(GradientMethod):
+    name = "ratebp"
+
+    def check(self, model, cfgs) -> None:
+        """Reject models the rate pass cannot run: feedback layers, neurons without rate mode."""
+        if implicit_layers(model):
+            raise ConfigError(
+                "method=ratebp needs a feed-forward model; this one has a feedback layer "
+                "(model=feedback). Use method=onestep or method=bptt."
+            )
+        missing = without_rate_mode(model)
+        if missing:
+            raise ConfigError(
+                f"method=ratebp needs neurons and BatchNorm layers that support rate mode; these do not: {missing}."
+            )
+
+    def step(self, model, x, y, backward=plain_backward) -> StepResult:
+        with torch.no_grad(), rate_mode(model, RECORD):
+            model(x)
+        with rate_mode(model, RATE):
+            # The mean over time of the input (event frames included), never its last step.
+            scores = self.scores(model(x.mean(0, keepdim=True)))
+        loss = self.loss(scores, y)
+        scale = 1.0 if self.cfg.grad_scale == "1" else 1.0 / x.shape[0]
+        backward(loss * scale)
+        return StepResult(loss.detach(), scores.detach())
+
+
+@register("method", "ratebp", RateBPConfig)
+def build_ratebp(cfg: RateBPConfig, T: int) -> RateBP:
+    return RateBP(cfg, T)

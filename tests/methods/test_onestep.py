@@ -1,0 +1,59 @@
+"""One-step differentiation: k = T is BPTT, k = 1 is a no-graph loop plus one step, k is checked."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from snntrain.data import ENCODERS
+from snntrain.errors import ConfigError
+from snntrain.neurons import reset_states
+from tests.methods.method_helpers import build, digits_batch, gradients
+
+T = 6
+
+
+@pytest.mark.parametrize("model", [["model=mlp", "model.hidden=[40,30]"], ["model=cnn", "model.batch_norm=true"]])
+def test_k_equal_t_is_bptt(model):
+    x, y = digits_batch(16)
+    x = ENCODERS["poisson"](x, T)
+    bptt_result, bptt = gradients(build(["method=bptt", f"T={T}", *model]), x, y)
+    one_result, onestep = gradients(build(["method=onestep", f"method.k={T}", f"T={T}", *model]), x, y)
+    torch.testing.assert_close(one_result.loss, bptt_result.loss, rtol=0, atol=1e-6)
+    assert onestep.keys() == bptt.keys()
+    for name in bptt:
+        torch.testing.assert_close(onestep[name], bptt[name], rtol=0, atol=1e-6, msg=name)
+
+
+def test_k_one_is_a_no_graph_loop_then_one_step():
+    overrides = ["model.hidden=[40,30]", f"T={T}"]
+    x, y = digits_batch(16)
+    x = ENCODERS["poisson"](x, T)
+    result, onestep = gradients(build(["method=onestep", "method.k=1", *overrides]), x, y)
+
+    model = build(["method=bptt", *overrides]).model
+    reset_states(model)
+    with torch.no_grad():
+        outputs = [model(x[t : t + 1]) for t in range(T - 1)]
+    for neuron in model.modules():
+        if getattr(neuron, "is_spiking", False):
+            neuron.v = neuron.v.detach()
+    outputs.append(model(x[T - 1 :]))
+    loss = F.cross_entropy(torch.cat(outputs).mean(0), y)
+    loss.backward()
+
+    torch.testing.assert_close(result.loss, loss.detach(), rtol=0, atol=1e-6)
+    for name, p in model.named_parameters():
+        torch.testing.assert_close(onestep[name], p.grad, rtol=0, atol=1e-6, msg=name)
+
+
+@pytest.mark.parametrize(("k", "t"), [(5, 4), (0, 4), (-1, 4)])
+def test_k_outside_one_to_t_is_a_config_error(k, t):
+    with pytest.raises(ConfigError, match=rf"method.k={k} is not allowed with T={t}: it must be in \[1, T\]"):
+        build(["method=onestep", f"method.k={k}", f"T={t}"])
+
+
+def test_bad_implicit_option_is_a_config_error():
+    with pytest.raises(ConfigError, match=r"method.implicit='adjoint' is not allowed: choose one of \['jfb', 'exact'\]"):
+        build(["method=onestep", "method.implicit=adjoint"])
