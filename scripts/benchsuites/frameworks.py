@@ -21,7 +21,8 @@ Taking turns spreads background load evenly over the frameworks. ``saved_bytes_p
 the bytes autograd saves for backward (parameters excluded) in one step, divided by the batch.
 ``peak_mem_bytes``: CUDA max_memory_allocated during one step; CPU: the growth of the process's
 peak resident set during one step (Linux /proc; the allocator's cached memory is not counted).
-``x_floor``: samples_per_s / that of the floor row with the same suite, T and batch.
+``x_floor``: samples_per_s / that of the (contiguous) floor row with the same suite, T and batch.
+``--channels-last`` adds snntrain/auto and the floor with channels_last convolutions.
 """
 
 from __future__ import annotations
@@ -204,7 +205,7 @@ def snntorch_runner(case: Case) -> Runner:
     return Runner("snntorch", "bptt", train_step(net, net, case), net)
 
 
-def floor_runner(case: Case) -> Runner:
+def floor_runner(case: Case, channels_last: bool = False) -> Runner:
     if case.suite == "mlp":
         net = nn.Sequential(nn.Linear(784, 800), nn.ReLU(), nn.Linear(800, 10))
     else:
@@ -212,9 +213,10 @@ def floor_runner(case: Case) -> Runner:
             nn.Conv2d(2, 32, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2),
             nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(64 * 8 * 8, 10),
         )
-    net = net.to(case.device)
+    net = net.to(case.device, memory_format=torch.channels_last if channels_last else torch.preserve_format)
     forward = lambda x: net(x.flatten(0, 1)).unflatten(0, x.shape[:2]).mean(0)  # noqa: E731
-    return Runner("floor (ANN, merged T*B)", "-", train_step(net, forward, case), net)
+    label = "floor (ANN, merged T*B)" + ("+channels_last" if channels_last else "")
+    return Runner(label, "-", train_step(net, forward, case), net)
 
 
 def runners(case: Case, args) -> list[Runner]:
@@ -230,6 +232,8 @@ def runners(case: Case, args) -> list[Runner]:
         else:
             builder = {"spikingjelly": spikingjelly_runner, "snntorch": snntorch_runner, "floor": floor_runner}[name]
             specs.append((name, "bptt", lambda b=builder: b(case)))
+            if name == "floor" and args.channels_last and case.suite == "conv":
+                specs.append(("floor+channels_last", "-", lambda: floor_runner(case, True)))
     built = []
     for label, method, make in specs:
         try:
@@ -303,7 +307,7 @@ def measure(case: Case, group: list[Runner], warmup: int, steps: int) -> list[di
                        saved_bytes_per_sample=saved_bytes(r, case.batch))
         row["note"] = r.note
         rows.append(row)
-    floor = next((row.get("samples_per_s") for row in rows if row["framework"].startswith("floor")), None)
+    floor = next((row.get("samples_per_s") for row in rows if row["framework"] == "floor (ANN, merged T*B)"), None)
     for row in rows:
         if floor and "samples_per_s" in row:
             row["x_floor"] = row["samples_per_s"] / floor

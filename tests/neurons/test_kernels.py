@@ -1,5 +1,5 @@
 """Fused LIF backends against the torch reference: the eager scan equations, the Triton kernels
-(interpreted on the CPU, see conftest.py), the compiled loop; fallbacks and the ``auto`` choice.
+(interpreted on the CPU), the compiled loop; fallbacks, the ``auto`` choice, channels_last.
 
 Inputs are fresh random draws (the seed is in the failure message), with neuron counts that are
 not multiples of the Triton block.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import random
 import sys
 from types import SimpleNamespace
@@ -21,6 +22,10 @@ from snntrain.neurons import backends
 from snntrain.neurons.kernels.fused import Engine, fused_lif
 from snntrain.neurons.kernels.lif_scan import backward_scan, forward_scan
 from snntrain.neurons.lif import LIF, LIFConfig, lif_multistep
+
+# Triton kernels run on the CPU through its interpreter, which triton.jit reads when a kernel is
+# defined: set before the fixture below first imports the kernels.
+os.environ.setdefault("TRITON_INTERPRET", "1")
 
 COMBOS = list(itertools.product([True, False], [True, False], ["sigmoid", "atan", "triangle"]))
 IDS = [f"{'soft' if s else 'hard'}-{'detach' if d else 'attached'}-{g}" for s, d, g in COMBOS]
@@ -80,7 +85,7 @@ def lif_triton():
     pytest.importorskip("triton")
     from snntrain.neurons.kernels import lif_triton
 
-    assert lif_triton._INTERPRETED, "TRITON_INTERPRET=1 must be set before triton kernels are defined"
+    assert lif_triton._INTERPRETED, "TRITON_INTERPRET=1 must be set before the kernels are defined"
     return lif_triton.lif_triton
 
 
@@ -167,3 +172,34 @@ def test_auto_on_a_small_cpu_tensor_is_the_reference(fresh_backends, caplog):
         spikes, _ = LIF(LIFConfig(backend="auto"))(x), None
     assert caplog.text == ""
     assert torch.equal(spikes, lif_multistep(x, None, 0.5, 1.0, True, True, "sigmoid", 4.0)[0])
+
+
+# ----- channels_last through a model -------------------------------------------------------------
+def test_channels_last_cnn_matches_contiguous():
+    """The fused LIF scans channels_last conv output in place and hands on the same layout."""
+    from snntrain.registry import build
+
+    torch.manual_seed(0)
+    neuron = build("neuron", {"name": "lif", "backend": "torch"})
+    net = build("model", {"name": "cnn", "spec": "4C3-P2-6C3-P2"}, (2, 12, 12), 3, neuron)
+    for module in net.modules():
+        if isinstance(module, LIF):
+            module._impl = lambda x, v0, *a: fused_lif(SCAN, x, v0, *a)
+    x = torch.rand(3, 2, 2, 12, 12)
+    reference = net(x)
+    net.to(memory_format=torch.channels_last)
+    spikes_seen = []
+    net.body[1].register_forward_hook(lambda m, i, out: spikes_seen.append(out))
+    torch.testing.assert_close(net(x), reference)
+    assert spikes_seen[0][0].is_contiguous(memory_format=torch.channels_last)  # no layout copies
+
+
+@pytest.mark.slow
+def test_trainer_channels_last_switch(tmp_path):
+    from conftest import SMOKE, compose_config
+
+    from snntrain.engine.run import train
+
+    cfg = compose_config([*SMOKE, "model=cnn", "model.spec=4C3-P2", "trainer.channels_last=true", "T=2"])
+    metrics = train(cfg, tmp_path)
+    assert metrics["epochs"] == 1 and metrics["final_train_loss"] > 0
