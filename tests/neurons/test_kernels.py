@@ -19,8 +19,9 @@ import torch
 
 from snntrain.compress import Codec, SavedTensorMeter, saving
 from snntrain.neurons import backends
-from snntrain.neurons.kernels.fused import Engine, fused_lif
-from snntrain.neurons.kernels.lif_scan import backward_scan, forward_scan
+from snntrain.neurons.kernels.fused import fused_lif
+from snntrain.neurons.kernels.lif_scan import ENGINE as SCAN
+from snntrain.neurons.kernels.lif_scan import lif_scan
 from snntrain.neurons.lif import LIF, LIFConfig, lif_multistep
 
 # Triton kernels run on the CPU through its interpreter, which triton.jit reads when a kernel is
@@ -29,7 +30,6 @@ os.environ.setdefault("TRITON_INTERPRET", "1")
 
 COMBOS = list(itertools.product([True, False], [True, False], ["sigmoid", "atan", "triangle"]))
 IDS = [f"{'soft' if s else 'hard'}-{'detach' if d else 'attached'}-{g}" for s, d, g in COMBOS]
-SCAN = Engine("scan", forward_scan, backward_scan)
 
 
 def draw(shape, with_v0=True, dtype=torch.float32):
@@ -63,8 +63,7 @@ def assert_matches_reference(impl, shape, args, with_v0=True, dtype=torch.float3
 
 @pytest.mark.parametrize("soft,detach,surrogate", COMBOS, ids=IDS)
 def test_scan_equations_match_reference(soft, detach, surrogate):
-    impl = lambda x, v0, *a: fused_lif(SCAN, x, v0, *a)  # noqa: E731
-    assert_matches_reference(impl, (6, 3, 7, 5), (0.6, 1.0, soft, detach, surrogate, 4.0))
+    assert_matches_reference(lif_scan, (6, 3, 7, 5), (0.6, 1.0, soft, detach, surrogate, 4.0))
 
 
 def test_scan_keeps_the_drive_layout_and_saves_only_u():
@@ -125,7 +124,7 @@ def test_compile_matches_reference(soft, detach, surrogate, caplog):
 @pytest.fixture
 def fresh_backends(monkeypatch):
     """Backend registry and warning memory as in a process that has loaded no fused backend."""
-    monkeypatch.setattr(backends, "_LIF", {"torch": lif_multistep})
+    monkeypatch.setattr(backends, "_LIF", {"torch": lif_multistep, "scan": lif_scan})
     monkeypatch.setattr(backends, "_warned", set())
     monkeypatch.setattr(backends, "_AUTO", {})
     return backends
@@ -161,16 +160,16 @@ def test_failing_backend_is_replaced_by_torch_once(fresh_backends, caplog):
 
 def test_auto_chooses_by_device_and_size():
     small, large = torch.empty(8, 100, device="meta"), torch.empty(backends.CPU_COMPILE_MIN_NUMEL, device="meta")
-    assert backends.auto_choice(small) == "torch"
+    assert backends.auto_choice(small) == "scan"
     assert backends.auto_choice(large) == "compile"
     assert backends.auto_choice(SimpleNamespace(is_cuda=True, numel=lambda: 1)) == "triton"
 
 
-def test_auto_on_a_small_cpu_tensor_is_the_reference(fresh_backends, caplog):
+def test_auto_on_a_small_cpu_tensor_runs_the_eager_scan(fresh_backends, caplog):
     x = torch.randn(4, 2, 3, requires_grad=True)
     with caplog.at_level(logging.WARNING):
-        spikes, _ = LIF(LIFConfig(backend="auto"))(x), None
-    assert caplog.text == ""
+        spikes = LIF(LIFConfig(backend="auto"))(x)
+    assert caplog.text == "" and fresh_backends._AUTO == {"scan": lif_scan}
     assert torch.equal(spikes, lif_multistep(x, None, 0.5, 1.0, True, True, "sigmoid", 4.0)[0])
 
 
@@ -184,7 +183,7 @@ def test_channels_last_cnn_matches_contiguous():
     net = build("model", {"name": "cnn", "spec": "4C3-P2-6C3-P2"}, (2, 12, 12), 3, neuron)
     for module in net.modules():
         if isinstance(module, LIF):
-            module._impl = lambda x, v0, *a: fused_lif(SCAN, x, v0, *a)
+            module._impl = lif_scan
     x = torch.rand(3, 2, 2, 12, 12)
     reference = net(x)
     net.to(memory_format=torch.channels_last)

@@ -4,6 +4,9 @@ These are the equations every fused engine implements (the Triton kernels line b
 ``compile`` backend by compiling these very functions). They give the same values and
 gradients as ``lif.lif_multistep`` without building a T-step autograd graph:
 
+Run eagerly inside one autograd Function (backend name ``scan``, used by ``auto`` for small CPU
+tensors) they already beat the reference several times over, having no T-step graph to build.
+
 forward, per step:   u = decay v + x[t];  h = u - threshold;  s = [h >= 0];
                      v = u - threshold s  (soft)   or   u (1 - s)  (hard)
 backward, reverse:   dv is dL/dv[t] (from step t+1, or the caller for the last step)
@@ -16,6 +19,8 @@ from __future__ import annotations
 
 import torch
 
+from snntrain.neurons import backends
+from snntrain.neurons.kernels.fused import Engine, fused_lif
 from snntrain.neurons.surrogate import SURROGATES
 
 
@@ -66,3 +71,14 @@ def backward_scan(
         grads.append(du)
         dv = decay * du
     return torch.stack(grads[::-1]).to(grad_dtype), dv
+
+
+ENGINE = Engine("scan", forward_scan, backward_scan)
+
+
+def lif_scan(x, v0, decay, threshold, soft_reset, detach_reset, surrogate, alpha):
+    """``lif_multistep`` by the eager scans."""
+    return fused_lif(ENGINE, x, v0, decay, threshold, soft_reset, detach_reset, surrogate, alpha)
+
+
+backends.register_lif("scan", lif_scan)
