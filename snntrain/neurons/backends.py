@@ -46,6 +46,13 @@ def warn_once(key: str, message: str) -> None:
         log.warning(message)
 
 
+def reference() -> Callable:
+    """The torch reference, ``lif.lif_multistep``."""
+    from snntrain.neurons.lif import lif_multistep  # not at the top: lif imports this module
+
+    return lif_multistep
+
+
 def _load(name: str) -> None:
     """Import the module that registers backend ``name``; one warning if it cannot be imported."""
     if name in _LIF or name not in _MODULES:
@@ -63,7 +70,7 @@ def lif_impl(name: str) -> Callable:
     _load(name)
     if name not in _LIF:
         warn_once(name, f"neuron.backend={name} is not available here; using the torch backend.")
-    return _LIF.get(name, _LIF["torch"])
+    return _LIF.get(name) or reference()
 
 
 def guarded(name: str, fn: Callable) -> Callable:
@@ -79,11 +86,11 @@ def guarded(name: str, fn: Callable) -> Callable:
             try:
                 return fn(*args)
             except Exception as err:
-                result = _LIF["torch"](*args)
+                result = reference()(*args)
                 failed = True
                 warn_once(f"{name}-failed", f"neuron backend {name} failed ({err!r}); using torch from now on.")
                 return result
-        return _LIF["torch"](*args)
+        return reference()(*args)
 
     call.guarded = True
     return call
@@ -104,6 +111,6 @@ def lif_auto(x, *args):
     name = auto_choice(x)
     if name not in _AUTO:
         impl = lif_impl(name)
-        optional = name in _MODULES and impl is not _LIF["torch"] and not getattr(impl, "guarded", False)
+        optional = name in _MODULES and impl is not reference() and not getattr(impl, "guarded", False)
         _AUTO[name] = guarded(name, impl) if optional else impl
     return _AUTO[name](x, *args)

@@ -140,6 +140,13 @@ def test_missing_triton_falls_back_to_torch_with_one_warning(fresh_backends, mon
     assert caplog.text.count("neuron.backend=triton is not available") == 1
 
 
+def test_unknown_backend_name_falls_back_without_lif_registered(fresh_backends, monkeypatch, caplog):
+    monkeypatch.setattr(backends, "_LIF", {})
+    with caplog.at_level(logging.WARNING):
+        assert fresh_backends.lif_impl("nope") is lif_multistep
+    assert "neuron.backend=nope is not available" in caplog.text
+
+
 def test_failing_backend_is_replaced_by_torch_once(fresh_backends, caplog):
     calls = []
 
