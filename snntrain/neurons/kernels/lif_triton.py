@@ -9,7 +9,7 @@ triton; CUDA tensors run compiled, CPU tensors only under ``TRITON_INTERPRET=1``
 
 from __future__ import annotations
 
-import logging
+import contextlib
 import os
 
 import torch
@@ -21,9 +21,7 @@ from snntrain.neurons.kernels.fused import Engine, fused_lif
 from snntrain.neurons.kernels.lif_scan import state_dtype
 from snntrain.neurons.lif import lif_multistep
 
-log = logging.getLogger(__name__)
-
-BLOCK = 1024
+BLOCK = 1024  # neurons per program; scripts/device/lif_bandwidth.py compares other sizes
 SURROGATE_IDS = {"sigmoid": 0, "atan": 1, "triangle": 2}
 
 
@@ -112,6 +110,11 @@ def _grid(n: int) -> tuple[int]:
     return (triton.cdiv(n, BLOCK),)
 
 
+def _on_device(t: torch.Tensor):
+    """Launch on ``t``'s GPU, whichever is current (no-op for CPU tensors under the interpreter)."""
+    return torch.cuda.device(t.device) if t.is_cuda else contextlib.nullcontext()
+
+
 def forward(x, v0, decay, threshold, soft_reset, save_u):
     """``lif_scan.forward_scan`` on [T, N] in one kernel launch."""
     T, n = x.shape
@@ -120,10 +123,11 @@ def forward(x, v0, decay, threshold, soft_reset, save_u):
     u = torch.empty(x.shape, dtype=dtype, device=x.device) if save_u else None
     v_last = torch.empty(x.shape[1:], dtype=dtype, device=x.device)
     if n:
-        _lif_forward[_grid(n)](
-            x, x if v0 is None else v0, spikes, spikes if u is None else u, v_last,
-            n, T, decay, threshold, HAS_V0=v0 is not None, SOFT=soft_reset, SAVE_U=save_u, BLOCK=BLOCK,
-        )
+        with _on_device(x):
+            _lif_forward[_grid(n)](
+                x, x if v0 is None else v0, spikes, spikes if u is None else u, v_last,
+                n, T, decay, threshold, HAS_V0=v0 is not None, SOFT=soft_reset, SAVE_U=save_u, BLOCK=BLOCK,
+            )
     return spikes, u, v_last
 
 
@@ -134,11 +138,12 @@ def backward(grad_s, grad_v, u, decay, threshold, soft_reset, detach_reset, surr
     grad_x = torch.empty_like(u, dtype=grad_dtype)
     grad_v0 = torch.empty_like(u[0])
     if n:
-        _lif_backward[_grid(n)](
-            grad_s, u if grad_v is None else grad_v, u, grad_x, grad_v0,
-            n, T, (T - 1) * n, decay, threshold, alpha, HAS_GV=grad_v is not None, SOFT=soft_reset,
-            DETACH=detach_reset, SURROGATE=SURROGATE_IDS[surrogate], BLOCK=BLOCK,
-        )
+        with _on_device(u):
+            _lif_backward[_grid(n)](
+                grad_s, u if grad_v is None else grad_v, u, grad_x, grad_v0,
+                n, T, (T - 1) * n, decay, threshold, alpha, HAS_GV=grad_v is not None, SOFT=soft_reset,
+                DETACH=detach_reset, SURROGATE=SURROGATE_IDS[surrogate], BLOCK=BLOCK,
+            )
     return grad_x, grad_v0
 
 
