@@ -1,3 +1,4 @@
-"""Fused multi-step neuron kernels: the LIF scans (``lif_scan``), the autograd Function they
-share (``fused``), and the engines that run them: ``lif_compile`` (torch.compile) and
-``lif_triton`` (Triton). ``neurons.backends`` imports the engines on first use."""
+"""Fused multi-step neuron kernels: the LIF scan equations and their eager engine
+(``lif_scan``), the autograd Function every engine plugs into (``fused``), and the compiled
+engines ``lif_compile`` (torch.compile) and ``lif_triton`` (Triton), which ``neurons.backends``
+imports on first use."""
