@@ -240,6 +240,8 @@ def runners(case: Case, args) -> list[Runner]:
             built.append(make())
         except Skip as why:
             built.append(Runner(label, method, note=f"skipped: {why}"))
+        except Exception as err:  # e.g. a method that needs another neuron or readout: reported, not fatal
+            built.append(Runner(label, method, note=f"skipped: {type(err).__name__}: {str(err)[:120]}"))
     return built
 
 
