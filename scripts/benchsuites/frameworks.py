@@ -40,7 +40,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-import snntrain.components  # noqa: F401  (registers models, neurons, methods)
+# Only the registrations the suite needs (methods, models, the LIF): a GPU box with torch and
+# hydra-core runs it without the data and logging stack.
+import snntrain.methods  # noqa: F401
+import snntrain.models  # noqa: F401
+import snntrain.neurons.lif  # noqa: F401
 from snntrain.compress import Codec, SavedTensorMeter, saving
 from snntrain.neurons import reset_states
 from snntrain.registry import build
