@@ -19,7 +19,6 @@ import triton.language as tl
 from snntrain.neurons import backends
 from snntrain.neurons.kernels.fused import Engine, fused_lif
 from snntrain.neurons.kernels.lif_scan import state_dtype
-from snntrain.neurons.lif import lif_multistep
 
 BLOCK = 1024  # neurons per program; scripts/device/lif_bandwidth.py compares other sizes
 SURROGATE_IDS = {"sigmoid": 0, "atan": 1, "triangle": 2}
@@ -157,7 +156,7 @@ def lif_triton(x, v0, decay, threshold, soft_reset, detach_reset, surrogate, alp
     if x.is_cuda or _INTERPRETED:
         return fused_lif(ENGINE, x, v0, *args)
     backends.warn_once("triton-cpu", "neuron.backend=triton runs CUDA tensors only; using torch for CPU tensors.")
-    return lif_multistep(x, v0, *args)
+    return backends.reference()(x, v0, *args)
 
 
 backends.register_lif("triton", lif_triton)
