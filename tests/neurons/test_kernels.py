@@ -11,6 +11,7 @@ import itertools
 import logging
 import os
 import random
+import shutil
 import sys
 from types import SimpleNamespace
 
@@ -111,6 +112,7 @@ def test_triton_strided_drive_and_inference(lif_triton):
 
 # ----- torch.compile -----------------------------------------------------------------------------
 @pytest.mark.slow
+@pytest.mark.skipif(not (shutil.which("g++") or shutil.which("clang++")), reason="inductor needs a C++ compiler")
 @pytest.mark.parametrize("soft,detach,surrogate", [COMBOS[0], COMBOS[-1]], ids=[IDS[0], IDS[-1]])
 def test_compile_matches_reference(soft, detach, surrogate, caplog):
     impl = backends.lif_impl("compile")
