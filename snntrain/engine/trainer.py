@@ -48,6 +48,7 @@ class TrainerConfig:
     max_epochs: int = 30
     device: str = "auto"
     precision: str = "32"
+    channels_last: bool = False
     grad_clip: float | None = None
     resume: str | None = None
     limit_batches: int | None = None
@@ -171,7 +172,8 @@ class Trainer:
         self.cfg, self.method, self.optimizer, self.scheduler = cfg, method, optimizer, scheduler
         self.codec, self.data, self.T, self.run_dir, self.logger = codec, data, T, Path(run_dir), logger
         self.device = resolve_device(cfg.device)
-        self.model = model.to(self.device)
+        layout = torch.channels_last if cfg.channels_last else torch.preserve_format
+        self.model = model.to(self.device, memory_format=layout)
         self.encode = ENCODERS[encoder]
         self.poisson_scale = poisson_scale
         self.config_dict = config_dict or {}

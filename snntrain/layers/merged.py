@@ -21,15 +21,28 @@ class MergedTime:
         return merged.unflatten(0, x.shape[:2])
 
 
-class TimeConv2d(MergedTime, nn.Conv2d):
+class PerSample(MergedTime):
+    """For layers whose output for a sample depends on that sample alone (no batch statistics).
+
+    A time-constant input (stride 0 over T, as the direct encoder makes) is computed once, on
+    ``x[0]``, and the result expanded over T: the same values, T times fewer operations.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[0] > 1 and x.stride(0) == 0:
+            return super().forward(x[:1]).expand(x.shape[0], *([-1] * (x.dim() - 1)))
+        return super().forward(x)
+
+
+class TimeConv2d(PerSample, nn.Conv2d):
     pass
 
 
-class TimeAvgPool2d(MergedTime, nn.AvgPool2d):
+class TimeAvgPool2d(PerSample, nn.AvgPool2d):
     pass
 
 
-class TimeMaxPool2d(MergedTime, nn.MaxPool2d):
+class TimeMaxPool2d(PerSample, nn.MaxPool2d):
     pass
 
 

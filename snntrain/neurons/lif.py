@@ -17,6 +17,7 @@ from torch import nn
 from snntrain.config.checks import one_of, positive, require
 from snntrain.neurons import backends
 from snntrain.neurons.eligibility import RateRecord, record_lif
+from snntrain.neurons.kernels.lif_scan import state_dtype
 from snntrain.neurons.modes import RATE, RECORD
 from snntrain.neurons.surrogate import SURROGATES, spike
 from snntrain.registry import register
@@ -34,10 +35,12 @@ def lif_multistep(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Reference implementation: run T LIF steps on drive ``x`` [T, ...] from membrane ``v0``.
 
-    Returns the spikes [T, ...] (dtype of x) and the membrane after the last step. This is the
-    readable definition every fused backend is tested against.
+    Returns the spikes [T, ...] (dtype of x) and the membrane after the last step. The membrane
+    is float32 even when x is half precision (AMP), so the state does not drift in bf16. This is
+    the readable definition every fused backend is tested against.
     """
-    v = torch.zeros_like(x[0]) if v0 is None else v0
+    state = state_dtype(x)
+    v = torch.zeros_like(x[0], dtype=state) if v0 is None else v0.to(state)
     spikes = []
     for t in range(x.shape[0]):
         u = decay * v + x[t]
@@ -45,7 +48,7 @@ def lif_multistep(
         r = s.detach() if detach_reset else s
         v = u - threshold * r if soft_reset else u * (1.0 - r)
         spikes.append(s)
-    return torch.stack(spikes), v
+    return torch.stack(spikes).to(x.dtype), v
 
 
 backends.register_lif("torch", lif_multistep)
