@@ -40,13 +40,12 @@ def rank_for(energies: torch.Tensor, eps: float) -> int:
 
 def leading_basis(unfolding: torch.Tensor, eps: float) -> torch.Tensor:
     """Orthonormal ``[M, K]``: the span of the top-K left singular vectors of ``unfolding`` [M, P],
-    K = ``rank_for(σ², eps)``. The eigenproblem is solved on the smaller Gram matrix."""
+    K = ``rank_for(σ², eps)``. The eigenproblem is solved on the smaller Gram matrix, in float64:
+    float32 ``eigh`` fails to converge on some sparse spike Grams."""
     rows, cols = unfolding.shape
-    if rows <= cols:
-        energies, vectors = torch.linalg.eigh(unfolding @ unfolding.T)
-    else:
-        energies, vectors = torch.linalg.eigh(unfolding.T @ unfolding)
-    energies, vectors = energies.flip(0).clamp_min(0), vectors.flip(1)
+    gram = unfolding @ unfolding.T if rows <= cols else unfolding.T @ unfolding
+    energies, vectors = torch.linalg.eigh(gram.double())
+    energies, vectors = energies.flip(0).clamp_min(0), vectors.flip(1).to(unfolding.dtype)
     k = rank_for(energies, eps)
     if rows <= cols:
         return vectors[:, :k]

@@ -36,6 +36,16 @@ def test_exactly_low_rank_tensor_is_recovered_with_its_ranks(dtype):
     torch.testing.assert_close(tucker.restore(), a, rtol=0, atol=1e-10 if dtype == torch.float64 else 1e-5)
 
 
+def test_sparse_spike_tensor_on_which_float32_eigh_fails_is_decomposed():
+    ones = [(67, 85), (67, 86), (67, 90), (68, 89), (99, 89), (100, 85), (119, 85), (163, 85), (163, 86), (163, 90), (164, 86), (164, 89), (166, 85)]
+    ones += [(167, 85), (167, 89), (172, 86), (182, 85), (183, 85), (183, 89), (185, 85), (186, 85), (187, 89), (227, 85), (227, 89), (228, 85), (228, 89)]
+    a = torch.zeros(256, 512)
+    a[tuple(torch.tensor(ones).T)] = 1.0
+    tucker = hosvd(a, 1 - 1e-6)
+    assert tucker.ranks == (4, 4)
+    torch.testing.assert_close(tucker.restore(), a, rtol=0, atol=1e-5)
+
+
 def test_rank_is_the_fewest_leading_values_reaching_eps():
     energies = torch.tensor([5.0, 3.0, 1.0, 1.0])
     assert [rank_for(energies, eps) for eps in (0.5, 0.8, 0.81, 0.9, 1.0)] == [1, 2, 3, 3, 4]
