@@ -66,7 +66,7 @@ def measure(method_name: str, scheme: str, T: int, args, device: torch.device) -
     codec = build("compression", cfg.compression)
     x = (torch.rand(T, args.batch, *INPUT_SHAPE, device=device) < args.density).float()
     y = torch.randint(0, CLASSES, (args.batch,), device=device)
-    step_s, meter = [], SavedTensorMeter()
+    step_s = []
     for step in range(args.steps + 1):
         meter = SavedTensorMeter(samples=args.batch)
         model.zero_grad(set_to_none=True)
@@ -91,13 +91,10 @@ def run(args) -> list[dict]:
     device = resolve_device(args.device)
     rows: list[dict] = []
     for method_name in args.methods:
-        for T in args.T:
-            for scheme in args.schemes:
-                try:
-                    rows.append(measure(method_name, scheme, T, args, device))
-                except ConfigError as err:
-                    print(f"skipped method={method_name} compression={scheme} T={T}: {err}")
-                    break
+        try:
+            rows += [measure(method_name, scheme, T, args, device) for T in args.T for scheme in args.schemes]
+        except ConfigError as err:
+            print(f"skipped method={method_name}: {err}")
     baseline = {(r["method"], r["T"]): r for r in rows if r["compression"] == "none"}
     for row in rows:
         base = baseline.get((row["method"], row["T"]))
