@@ -96,7 +96,8 @@ class HOSVDCodec(Codec):
 
     A tensor is decomposed when a module of the model saved it (``compression.layers``, if
     given, names the modules, submodules included), it has ≥ 2 modes and ≥ ``min_numel``
-    elements, and core + factors are smaller than the tensor; otherwise it is kept as it is.
+    elements, all finite, and core + factors are smaller than the tensor; otherwise it is kept
+    as it is.
     """
 
     name = "hosvd"
@@ -120,6 +121,8 @@ class HOSVDCodec(Codec):
         if self.bitpack_spikes and is_binary(t):
             return BitPacked.of(t)
         if not (self.selects(layer) and t.is_floating_point() and t.dim() >= 2 and t.numel() >= self.min_numel):
+            return t
+        if not torch.isfinite(t).all():  # left for the trainer's non-finite check, not an eigh error
             return t
         tucker = hosvd(t, self.eps)
         return tucker if tucker.nbytes < tensor_bytes(t) else t

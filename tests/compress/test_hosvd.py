@@ -87,8 +87,9 @@ def test_codec_decomposes_real_activations_saved_in_the_model():
         (torch.randn(64, 3), "body.0", {"min_numel": 0}),
         (low_rank(), "body.3", {"layers": ["body.0"]}),
         (torch.ones(300, dtype=torch.float32), "body.0", {"min_numel": 0}),
+        (low_rank().index_fill(0, torch.tensor([3]), float("nan")), "body.0", {}),
     ],
-    ids=["outside-the-model", "below-min-numel", "not-smaller", "layer-not-listed", "one-mode"],
+    ids=["outside-the-model", "below-min-numel", "not-smaller", "layer-not-listed", "one-mode", "non-finite"],
 )
 def test_codec_keeps_tensors_it_should_not_decompose(t, layer, kw):
     assert codec(**kw).pack(t, layer) is t
