@@ -84,7 +84,7 @@ def test_codec_decomposes_real_activations_saved_in_the_model():
     [
         (low_rank(), None, {}),
         (low_rank((4, 4)), "body.0", {}),
-        (torch.randn(64, 3), "body.0", {"min_numel": 0}),
+        (torch.eye(3).repeat(22, 1), "body.0", {"min_numel": 0}),
         (low_rank(), "body.3", {"layers": ["body.0"]}),
         (torch.ones(300, dtype=torch.float32), "body.0", {"min_numel": 0}),
         (low_rank().index_fill(0, torch.tensor([3]), float("nan")), "body.0", {}),
