@@ -1,6 +1,6 @@
-"""Compression schemes for saved activations: ``compression=none`` (and more, registered)."""
+"""Compression schemes for saved activations: ``compression=none|bitpack|hosvd``."""
 
-from snntrain.compress import base  # noqa: F401  (registration)
-from snntrain.compress.base import Codec, SavedTensorMeter, saving
+from snntrain.compress import base, bitpack, hosvd  # noqa: F401  (registration)
+from snntrain.compress.base import Codec, SavedTensorMeter, StoredForm, saving
 
-__all__ = ["Codec", "SavedTensorMeter", "saving"]
+__all__ = ["Codec", "SavedTensorMeter", "StoredForm", "saving"]

@@ -271,6 +271,7 @@ class Trainer:
             "saved_bytes_per_sample": meter.saved_bytes_per_sample,
             "compression_ratio": meter.compression_ratio,
             "codec_seconds": meter.codec_seconds,
+            **meter.layer_figures(),
             "firing_rates": rates.pop(),
             **{f"train_{key}": total / part.applied for key, total in part.counts.items()},
         }
@@ -359,6 +360,7 @@ class Trainer:
         step = record["epoch"]
         scalars = {f"{'train' if k.startswith('train') else 'epoch'}/{k}": v for k, v in record.items() if isinstance(v, (int, float)) and k != "epoch"}
         scalars.update({f"firing_rate/{name}": r for name, r in record["firing_rates"].items()})
+        scalars.update({f"{k}/{name}": v for k, d in record.items() if isinstance(d, dict) and k != "firing_rates" for name, v in d.items()})
         if self.is_main:
             self.logger.scalars(scalars, step)
             val = f"{record['val_acc']:.4f}" if record["val_acc"] is not None else "-"

@@ -1,0 +1,26 @@
+"""The memory benchmark suite (scripts/bench.py memory) on a tiny network."""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from snntrain.registry import options
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+
+from benchsuites import memory  # noqa: E402
+
+
+def test_memory_suite_measures_every_method_scheme_and_T(tmp_path, capsys):
+    parser = argparse.ArgumentParser()
+    memory.add_arguments(parser)
+    args = parser.parse_args(["--T", "2", "4", "--batch", "2", "--steps", "1", "--spec", "4C3-P2", "--device", "cpu", "--out", str(tmp_path)])
+    rows = memory.run(args)
+    measured = {(r["method"], r["compression"], r["T"]) for r in rows}
+    skipped = capsys.readouterr().out.count("skipped method=")
+    assert len(measured) + skipped * 2 * len(memory.SCHEMES) == len(options("method")) * 2 * len(memory.SCHEMES)
+    assert json.loads((tmp_path / "memory.json").read_text()) == rows
+    bptt = {(r["compression"], r["T"]): r for r in rows if r["method"] == "bptt"}
+    assert bptt[("none", 4)]["saved_bytes_per_sample"] > 1.9 * bptt[("none", 2)]["saved_bytes_per_sample"]  # BPTT: O(T)
+    assert bptt[("bitpack", 4)]["reduction_vs_none"] > 1.0

@@ -1,0 +1,82 @@
+"""Every registered gradient method with every compression scheme (methods need no code of their own)."""
+
+import copy
+import json
+
+import pytest
+import torch
+
+from snntrain.compress import Codec, SavedTensorMeter, saving
+from snntrain.compress.bitpack import BitpackCodec
+from snntrain.engine.run import plan, train
+from snntrain.errors import ConfigError
+from snntrain.neurons import reset_states
+from snntrain.registry import options
+from tests.conftest import SMOKE, compose_config
+
+METHODS = options("method")
+SCHEMES = {
+    "none": ["compression=none"],
+    "bitpack": ["compression=bitpack"],
+    "hosvd": ["compression=hosvd", "compression.eps=0.8"],
+    "hosvd+bitpack": ["compression=hosvd", "compression.spikes=bitpack"],
+}
+
+
+def planned(overrides: list[str]):
+    """The built components, or a skip naming why this method does not fit the configuration."""
+    try:
+        return plan(compose_config(overrides))
+    except ConfigError as err:
+        pytest.skip(f"{overrides}: {err}")
+
+
+def one_step(p, codec: Codec, x: torch.Tensor, y: torch.Tensor):
+    """Gradients of one training step from a copy of the planned model, and the meter."""
+    model, meter = copy.deepcopy(p.model), SavedTensorMeter(samples=len(y))
+    reset_states(model)
+    torch.manual_seed(0)
+    with saving(codec, meter, model):
+        p.method.step(model, x, y)
+    return {name: param.grad for name, param in model.named_parameters()}, meter
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("model", ["mlp", "cnn"])
+def test_bitpack_leaves_gradients_bit_for_bit_those_of_none(method, model):
+    p = planned([f"method={method}", f"model={model}", "T=6"])
+    x, y = torch.rand(6, 16, 1, 8, 8), torch.arange(16) % 10
+    plain, plain_meter = one_step(p, Codec(), x, y)
+    if plain_meter.raw_bytes == 0:
+        pytest.skip(f"method={method} saves no tensor through autograd, so no codec applies")
+    packed, packed_meter = one_step(p, BitpackCodec(), x, y)
+    assert packed_meter.stored_bytes < plain_meter.stored_bytes
+    for name, grad in plain.items():
+        assert (grad is None) == (packed[name] is None), name
+        assert grad is None or torch.equal(grad, packed[name]), name
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("scheme", list(SCHEMES))
+def test_every_method_trains_an_epoch_with_every_scheme(method, scheme, tmp_path):
+    overrides = [f"method={method}", "model=cnn", *SCHEMES[scheme], *SMOKE]
+    planned(overrides)
+    metrics = train(compose_config(overrides), tmp_path)
+    record = metrics["history"][-1]
+    assert json.loads((tmp_path / "metrics.json").read_text())["history"][-1] == record
+    assert metrics["saved_bytes_per_sample"] == pytest.approx(sum(record["saved_bytes_per_sample_per_layer"].values()))
+    if scheme == "none":
+        assert metrics["compression_ratio"] == 1.0
+    elif metrics["saved_bytes_per_sample"] > 0:
+        assert metrics["compression_ratio"] > 1.0
+    assert bool(record["hosvd_rank_per_layer"]) == (scheme.startswith("hosvd") and metrics["saved_bytes_per_sample"] > 0)
+
+
+def test_per_layer_figures_reach_tensorboard(tmp_path):
+    overrides = ["model=cnn", "compression=hosvd", *SMOKE, "logger=tensorboard"]
+    train(compose_config(overrides), tmp_path)
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    tags = EventAccumulator(str(tmp_path / "tensorboard")).Reload().Tags()["scalars"]
+    assert {"epoch/compression_ratio", "epoch/saved_bytes_per_sample", "epoch/codec_seconds"} <= set(tags)
+    assert {"compression_ratio_per_layer/body.0", "saved_bytes_per_sample_per_layer/body.0", "hosvd_rank_per_layer/body.0/mode0"} <= set(tags)
