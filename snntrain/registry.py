@@ -59,8 +59,11 @@ def typed(group: str, node: DictConfig | dict) -> Any:
     """
     name = node["name"]
     schema = OmegaConf.structured(entry(group, name).config_cls)
+    # Merge plain values: a composed node keeps keys forced in with '+key=...', which a typed node
+    # would carry along unchecked.
+    values = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
     try:
-        merged = OmegaConf.merge(schema, node)
+        merged = OmegaConf.merge(schema, values)
     except Exception as err:  # omegaconf's ValidationError/ConfigKeyError: reword for users
         raise ConfigError(f"{group}: {err}".strip()) from None
     return OmegaConf.to_object(merged)

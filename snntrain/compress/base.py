@@ -96,10 +96,6 @@ class SavedTensorMeter:
         """Plain-value copy of the running totals (stored in checkpoints of a partial epoch)."""
         return asdict(self)
 
-    def totals(self) -> dict:
-        """Plain-value copy of the running totals (stored in checkpoints of a partial epoch)."""
-        return asdict(self)
-
     @property
     def saved_bytes_per_sample(self) -> float:
         return self.stored_bytes / max(self.samples, 1)

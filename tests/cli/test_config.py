@@ -89,3 +89,8 @@ def test_typed_rejects_wrong_types_from_code():
 
     with pytest.raises((ConfigError, ValidationError, ConfigKeyError), match="max_epochs"):
         typed("trainer", {"name": "default", "max_epochs": "many"})
+
+
+def test_a_key_forced_in_with_plus_is_still_rejected():
+    with pytest.raises(ConfigError, match="rank"):
+        run.plan(compose_config(["+compression.rank=4"]))

@@ -41,6 +41,10 @@ def one_step(p, codec: Codec, x: torch.Tensor, y: torch.Tensor):
     return {name: param.grad for name, param in model.named_parameters()}, meter
 
 
+# Methods whose saved tensors include spike trains; rate-BP's rate pass saves only real-valued rates.
+SAVES_SPIKES = {"bptt", "onestep", "hm2bp"}
+
+
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("model", ["mlp", "cnn"])
 def test_bitpack_leaves_gradients_bit_for_bit_those_of_none(method, model):
@@ -50,7 +54,9 @@ def test_bitpack_leaves_gradients_bit_for_bit_those_of_none(method, model):
     if plain_meter.raw_bytes == 0:
         pytest.skip(f"method={method} saves no tensor through autograd, so no codec applies")
     packed, packed_meter = one_step(p, BitpackCodec(), x, y)
-    assert packed_meter.stored_bytes < plain_meter.stored_bytes
+    assert packed_meter.stored_bytes <= plain_meter.stored_bytes
+    if method in SAVES_SPIKES:
+        assert packed_meter.stored_bytes < plain_meter.stored_bytes
     for name, grad in plain.items():
         assert (grad is None) == (packed[name] is None), name
         assert grad is None or torch.equal(grad, packed[name]), name
@@ -67,7 +73,7 @@ def test_every_method_trains_an_epoch_with_every_scheme(method, scheme, tmp_path
     assert metrics["saved_bytes_per_sample"] == pytest.approx(sum(record["saved_bytes_per_sample_per_layer"].values()))
     if scheme == "none":
         assert metrics["compression_ratio"] == 1.0
-    elif metrics["saved_bytes_per_sample"] > 0:
+    elif metrics["saved_bytes_per_sample"] > 0 and (scheme != "bitpack" or method in SAVES_SPIKES):
         assert metrics["compression_ratio"] > 1.0
     assert bool(record["hosvd_rank_per_layer"]) == (scheme.startswith("hosvd") and metrics["saved_bytes_per_sample"] > 0)
 
