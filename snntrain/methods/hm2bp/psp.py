@@ -70,6 +70,10 @@ def psp_matrix(spikes: torch.Tensor, kernel: PSPKernel, dtype: torch.dtype = tor
 
     Assumes what every CUBA train satisfies: at least ``t_ref`` silent steps after each spike.
     """
+    if spikes.is_cuda and dtype == torch.float32 and spikes.dtype == torch.bool:
+        fused = _fused_impl()
+        if fused is not None:
+            return fused(spikes, kernel)
     steps, window, t_ref = spikes.shape[0], kernel.window, kernel.t_ref
     spikes = spikes.view(torch.uint8) if spikes.dtype == torch.bool else spikes  # uint8 -> float is vectorised
     since = steps_since_spike(spikes, dtype)
@@ -98,6 +102,15 @@ def psp_matrix(spikes: torch.Tensor, kernel: PSPKernel, dtype: torch.dtype = tor
         decaying.mul_(step_s)
         torch.add(decaying, direct, alpha=scale, out=psp[t])
     return psp
+
+
+def _fused_impl():
+    """The Triton kernel's entry point when Triton imports, else None."""
+    try:
+        from snntrain.methods.hm2bp.psp_triton import psp_matrix_triton
+    except ImportError:
+        return None
+    return psp_matrix_triton
 
 
 def _leaving(spike: torch.Tensor, since_before: torch.Tensor, kernel: PSPKernel, out: torch.Tensor) -> torch.Tensor:
