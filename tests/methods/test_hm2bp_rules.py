@@ -39,10 +39,8 @@ def apply_rule(rule, pre: torch.Tensor, post: torch.Tensor, grad_count: torch.Te
         drive = rule.time_major_drive(x)
         psp = psp_matrix(spikes, KERNEL, torch.float64)
         side = side_effect(rule, drive, psp, spikes.sum(0).double(), NU, Fallbacks(), tuple(x.shape[2:]))
-    weight_grad, grad_in = layer_gradients(
-        rule, x, spikes, grad_count[None].double(), NU, KERNEL, Fallbacks(), side,
-        None if lateral is None else lateral[None], need_input=True,
-    )
+    gain = None if side is None else (1 + side) * (1 if lateral is None else lateral[None])
+    weight_grad, grad_in = layer_gradients(rule, x, spikes, grad_count[None].double(), NU, KERNEL, Fallbacks(), gain, need_input=True)
     return side, weight_grad, grad_in[0]
 
 

@@ -1,7 +1,7 @@
 """``method=hm2bp``: hybrid macro/micro-level backpropagation (Jin, Zhang, Li, NeurIPS 2018).
 
-One step: run the stages of ``model.body`` (``stage.StageFunction``: CUBA neurons, no graph over
-time, compact spike trains saved), take the rate-coded loss on the output counts, add the weight
+One step: run the stages of ``model.body`` (``stage.NetworkFunction``: CUBA neurons, no graph
+over time, compact spike trains saved), take the rate-coded loss on the output counts, add the weight
 regulariser, and call ``backward``; each stage's backward applies the HM2-BP rule. Gradients of
 a batch are the batch mean of the per-sample gradients (the official code's reduction).
 """
@@ -18,7 +18,7 @@ from snntrain.errors import ConfigError
 from snntrain.methods.base import GradientMethod, StepResult, plain_backward
 from snntrain.methods.hm2bp.output import count_loss
 from snntrain.methods.hm2bp.rules import Fallbacks
-from snntrain.methods.hm2bp.stage import OutputTricks, StageFunction, stages_of
+from snntrain.methods.hm2bp.stage import NetworkFunction, OutputTricks, Run, stages_of
 from snntrain.registry import register
 
 
@@ -53,15 +53,33 @@ class HM2BPConfig:
             require(getattr(self, key) >= 0, f"method.{key}", getattr(self, key), "it must be >= 0")
 
 
+class _Regulariser(torch.autograd.Function):
+    """R(W) whose backward forms dR/dW from W itself, so autograd saves no weight-sized tensor
+    (the trainer's byte meter counts activations, and W is a parameter)."""
+
+    @staticmethod
+    def forward(ctx, weight, lam: float, beta: float, limit: float):
+        ctx.save_for_backward(weight)
+        ctx.constants = lam, beta, limit
+        rows = weight.flatten(1) / limit
+        return (lam * limit * rows.shape[1] / 2.0 * torch.exp(beta * (rows.pow(2).mean(1) - 1.0))).sum()
+
+    @staticmethod
+    def backward(ctx, grad):
+        (weight,) = ctx.saved_tensors
+        lam, beta, limit = ctx.constants
+        scaled = weight / limit
+        mean_sq = scaled.flatten(1).pow(2).mean(1).view(-1, *([1] * (weight.dim() - 1)))
+        return grad * lam * beta * scaled * torch.exp(beta * (mean_sq - 1.0)), None, None, None
+
+
 def weight_regulariser(weight: torch.Tensor, lam: float, beta: float, limit: float) -> torch.Tensor:
     """The official regulariser as a loss term; per output neuron i (a row of W, or a conv filter),
 
     with m_i = mean_j (W_ij / limit)^2 over its n inputs, R = sum_i (lam limit n / 2) exp(beta (m_i - 1)),
     so that dR/dW = lam beta (W / limit) exp(beta (m_i - 1)), the gradient the paper adds.
     """
-    rows = weight.flatten(1) / limit
-    fan_in = rows.shape[1]
-    return (lam * limit * fan_in / 2.0 * torch.exp(beta * (rows.pow(2).mean(1) - 1.0))).sum()
+    return _Regulariser.apply(weight, lam, beta, limit)
 
 
 class HM2BP(GradientMethod):
@@ -89,23 +107,16 @@ class HM2BP(GradientMethod):
     def step(self, model, x, y, backward=plain_backward) -> StepResult:
         cfg = self.cfg
         stages = stages_of(model.body, cfg.psp_window)
-        out = x
-        for index, stage in enumerate(stages):
-            if stage.flatten:
-                out = out.flatten(2)
-            last = index == len(stages) - 1
-            out = StageFunction.apply(
-                out, stage.rule.weight, stage, self.tricks if last else None, self.fallbacks, y if last else None, index > 0
-            )
+        weights = [stage.rule.weight for stage in stages if stage.rule.weight is not None]
+        out = NetworkFunction.apply(x, Run(stages, self.tricks, self.fallbacks, y), *weights)
         counts = self.scores(out)
         wrong = counts.detach().argmax(1) != y
         sample_weight = torch.where(wrong, cfg.boost_misclassified, 1.0)
         loss = count_loss(counts, y, cfg.desired, cfg.undesired, cfg.margin, sample_weight)
         total = loss
         if cfg.reg_lambda:
-            for stage in stages:
-                if stage.rule.weight is not None:
-                    total = total + weight_regulariser(stage.rule.weight, cfg.reg_lambda, cfg.reg_beta, cfg.weight_limit)
+            for weight in weights:
+                total = total + weight_regulariser(weight, cfg.reg_lambda, cfg.reg_beta, cfg.weight_limit)
         backward(total)
         return StepResult(loss.detach(), counts.detach())
 

@@ -142,15 +142,14 @@ def layer_gradients(
     threshold: float,
     kernel: PSPKernel,
     fallbacks: Fallbacks,
-    side: torch.Tensor | None,
-    lateral: torch.Tensor | None,
+    gain: torch.Tensor | None,
     need_input: bool,
 ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
     """dW (None without weights) and dE/do of the inputs [B, in...] (None unless ``need_input``).
 
     ``x`` [T, B, in...] are the presynaptic trains (or analog input), ``spikes`` [T, B, out...]
-    the output trains (bool), ``grad_count`` dE/do of the outputs [B, out...], ``side`` and
-    ``lateral`` [B, out...] the micro-level factors (``lateral`` None means 1).
+    the output trains (bool), ``grad_count`` dE/do of the outputs [B, out...], ``gain``
+    [B, out...] the micro-level factor (1 + side) lat of each output neuron (None without weights).
     """
     steps, batch = spikes.shape[:2]
     dtype = grad_count.dtype
@@ -164,9 +163,7 @@ def layer_gradients(
 
     weight_grad = None
     if rule.weight is not None:
-        scale = delta * (1.0 + side)
-        if lateral is not None:
-            scale = scale * lateral
+        scale = delta * gain
         weight_grad = rule.weight_grad(x.flatten(0, 1), (scale * psp).flatten(0, 1))
         if fallbacks.silent_effect:
             silent_scale = torch.where(silent, scale, torch.zeros((), dtype=dtype, device=scale.device))

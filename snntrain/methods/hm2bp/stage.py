@@ -1,12 +1,13 @@
-"""A model body as HM2-BP stages, and the autograd function that runs one stage.
+"""A model body as HM2-BP stages, and the one autograd function that runs them all.
 
 A stage is one synaptic layer (linear, conv, or a spiking average pool) followed by its CUBA
-neuron. Its forward pass simulates the layer without a graph over time and saves only what
-the backward pass needs, through autograd's saved-tensor hooks (so the trainer's codec and
-byte meter see it): the input trains and output trains as bool, two [B, N] factors, and the
-weight. Its backward pass receives dE/ds[t] = dE/do (the loss depends on counts o = sum_t s[t],
-so the gradient is the same at every step), applies ``rules.layer_gradients``, and hands the
-previous stage dE/do of its inputs, again broadcast over time.
+neuron. The forward pass simulates every stage without a graph over time and saves, through
+autograd's saved-tensor hooks (so the trainer's codec and byte meter see them), only what the
+backward pass needs: the network input, each stage's output trains once, as bool (they are
+also the next stage's input), and one float per neuron, its gain (1 + side) lat. The backward
+pass receives dE/ds[t] = dE/do of the output layer (the loss depends on the counts
+o = sum_t s[t], so that gradient is the same at every step) and walks the stages in reverse
+with ``rules.layer_gradients``, handing each stage dE/do of its inputs.
 """
 
 from __future__ import annotations
@@ -85,58 +86,78 @@ def stages_of(body: nn.Sequential, window_tau_m: float) -> list[Stage]:
     return stages
 
 
-def _compact(x: torch.Tensor, input_is_spikes: bool) -> tuple[torch.Tensor, bool]:
-    """What to save of a stage input: one step of an input repeated over time, bool trains, or x."""
+def _compact(x: torch.Tensor) -> tuple[torch.Tensor, bool]:
+    """What to save of the network input: one step of an input repeated over time, bool trains, or x."""
     if x.stride(0) == 0:
         return x[:1], True
-    if input_is_spikes or bool(((x == 0) | (x == 1)).all()):
+    if bool(((x == 0) | (x == 1)).all()):
         return x.bool(), False
     return x, False
 
 
-class StageFunction(torch.autograd.Function):
-    """``apply(x, weight, stage, tricks, fallbacks, target, input_is_spikes)``: spikes [T, B, out...].
+@dataclass(frozen=True)
+class Run:
+    """Everything but tensors that one call of ``NetworkFunction`` needs."""
 
-    ``tricks`` and ``target`` (the labels) are given to the output stage only.
-    """
+    stages: list[Stage]
+    tricks: OutputTricks
+    fallbacks: Fallbacks
+    target: torch.Tensor
+
+
+class NetworkFunction(torch.autograd.Function):
+    """``apply(x, run, *weights)``: the output spikes [T, B, C] of all stages; ``weights`` are the
+    weights of the stages that have them, in order (autograd returns their gradients)."""
 
     @staticmethod
-    def forward(ctx, x, weight, stage: Stage, tricks: OutputTricks | None, fallbacks: Fallbacks, target, input_is_spikes: bool):
-        rule, neuron = stage.rule, stage.neuron
-        drive = rule.time_major_drive(x)
-        out = neuron(drive)
-        spikes = out.bool()
-        lateral = None
-        if tricks is not None:
-            if tricks.lateral_factor and neuron.params.inhibition:
-                lateral = lateral_factor(spikes, target, stage.kernel, neuron.threshold, neuron.params.inhibition, fallbacks.silent_count_ratio)
-            if tricks.forced_target_spikes:
-                spikes = force_target_spikes(spikes, target, tricks.desired, neuron.params.t_ref)
-        side = None
-        if weight is not None:
-            counts = spikes.sum(0).to(drive.dtype)
-            psp = psp_matrix(spikes, stage.kernel, drive.dtype)
-            side = side_effect(rule, drive, psp, counts, neuron.threshold, fallbacks, tuple(x.shape[2:]))
-        saved_x, ctx.repeated = _compact(x, input_is_spikes)
-        ctx.x_dtype, ctx.steps = x.dtype, x.shape[0]
-        ctx.stage, ctx.fallbacks = stage, fallbacks
-        ctx.has_side, ctx.has_lateral = side is not None, lateral is not None
-        ctx.save_for_backward(saved_x, spikes, *(t for t in (side, lateral) if t is not None))
+    def forward(ctx, x, run: Run, *weights):
+        saved_x, ctx.repeated = _compact(x)
+        ctx.x_dtype, ctx.steps, ctx.run = x.dtype, x.shape[0], run
+        trains, gains, shapes = [], [], []
+        out = x
+        for index, stage in enumerate(run.stages):
+            rule, neuron = stage.rule, stage.neuron
+            if stage.flatten:
+                out = out.flatten(2)
+            shapes.append(tuple(out.shape))
+            drive = rule.time_major_drive(out)
+            out = neuron(drive)
+            spikes = out.bool()
+            lateral = 1.0
+            if index == len(run.stages) - 1:
+                if run.tricks.lateral_factor and neuron.params.inhibition:
+                    lateral = lateral_factor(spikes, run.target, stage.kernel, neuron.threshold, neuron.params.inhibition, run.fallbacks.silent_count_ratio)
+                if run.tricks.forced_target_spikes:
+                    spikes = force_target_spikes(spikes, run.target, run.tricks.desired, neuron.params.t_ref)
+            if rule.weight is not None:
+                psp = psp_matrix(spikes, stage.kernel, drive.dtype)
+                side = side_effect(rule, drive, psp, spikes.sum(0).to(drive.dtype), neuron.threshold, run.fallbacks, shapes[-1][2:])
+                gains.append((1.0 + side) * lateral)
+            trains.append(spikes)
+        ctx.shapes = shapes
+        ctx.save_for_backward(saved_x, *trains, *gains)
         return out
 
     @staticmethod
     def backward(ctx, grad_spikes):
-        saved_x, spikes, *factors = ctx.saved_tensors
-        side = factors.pop(0) if ctx.has_side else None
-        lateral = factors.pop(0) if ctx.has_lateral else None
+        run = ctx.run
+        saved_x, *rest = ctx.saved_tensors
+        trains, gains = rest[: len(run.stages)], iter(rest[len(run.stages) :])
         x = saved_x.to(ctx.x_dtype)
         if ctx.repeated:
             x = x.expand(ctx.steps, *x.shape[1:])
-        stage = ctx.stage
-        weight_grad, input_grad = layer_gradients(
-            stage.rule, x, spikes, grad_spikes.mean(0), stage.neuron.threshold, stage.kernel,
-            ctx.fallbacks, side, lateral, need_input=ctx.needs_input_grad[0],
-        )
-        if input_grad is not None:
-            input_grad = input_grad.unsqueeze(0).expand(ctx.steps, *input_grad.shape)
-        return input_grad, weight_grad, None, None, None, None, None
+        inputs = [x, *trains[:-1]]
+        gain_of = [next(gains) if stage.rule.weight is not None else None for stage in run.stages]
+        grad_count = grad_spikes.mean(0)
+        weight_grads = []
+        for index in range(len(run.stages) - 1, -1, -1):
+            stage = run.stages[index]
+            weight_grad, input_grad = layer_gradients(
+                stage.rule, inputs[index].reshape(ctx.shapes[index]), trains[index], grad_count, stage.neuron.threshold,
+                stage.kernel, run.fallbacks, gain_of[index], need_input=index > 0,
+            )
+            if weight_grad is not None:
+                weight_grads.append(weight_grad)
+            if input_grad is not None:
+                grad_count = input_grad.reshape(trains[index - 1].shape[1:])
+        return (None, None, *reversed(weight_grads))
