@@ -20,7 +20,7 @@ def test_method_sets_what_hm2bp_needs():
     assert cfg.neuron.name == "cuba" and cfg.scheduler.name == "inv_sqrt"
     assert (cfg.model.readout, cfg.model.bias, cfg.model.init) == ("spikes", False, "uniform")
     assert cfg.neuron.output_inhibition == 1.0
-    assert cfg.T == 60 and list(cfg.neuron.threshold) == [10, 8]  # hm2bp_preset/digits.yaml
+    assert cfg.T == 100 and list(cfg.neuron.threshold) == [10, 8]  # hm2bp_preset/digits.yaml
     assert cfg.paper.value is None
     p = plan(cfg)
     assert p.method.name == "hm2bp"

@@ -104,7 +104,7 @@ def test_lateral_factor_and_forced_spikes():
     post[:, 0, 1] = False  # sample 0: the label neuron 1 is silent
     post[:, 1, 3] = False  # sample 1: a silent non-label neuron
     label = torch.tensor([1, 0])
-    got = lateral_factor(post, label, KERNEL, NU, 1.0, ref.SILENT_COUNT_RATIO)
+    got = lateral_factor(post, psp_matrix(post, KERNEL), label, NU, 1.0, ref.SILENT_COUNT_RATIO)
     for b in range(2):
         torch.testing.assert_close(got[b].double(), torch.tensor(ref.lateral_factor(post[:, b], int(label[b]), 1.0, NU), dtype=torch.float64))
 

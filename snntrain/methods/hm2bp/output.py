@@ -15,8 +15,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from snntrain.methods.hm2bp.psp import PSPKernel, psp_matrix
-
 
 def count_loss(counts: torch.Tensor, target: torch.Tensor, desired: float, undesired: float, margin: float, sample_weight: torch.Tensor) -> torch.Tensor:
     """Batch mean of the per-sample weighted E from counts [B, C] (differentiable in ``counts``)."""
@@ -37,16 +35,17 @@ def force_target_spikes(spikes: torch.Tensor, target: torch.Tensor, desired: flo
     return spikes | (pattern[:, None, None] & silent_label[None])
 
 
-def lateral_factor(spikes: torch.Tensor, target: torch.Tensor, kernel: PSPKernel, threshold: float, strength: float, silent_ratio: float) -> torch.Tensor:
-    """The factor [B, C] for output trains ``spikes`` [T, B, C] (bool) under inhibition ``strength``."""
-    counts = spikes.sum(0).float()
-    psp = psp_matrix(spikes, kernel)
-    effect = torch.einsum("tbl,tbj->blj", psp, spikes.float())  # e_{l|j}: train j seen by neuron l
+def lateral_factor(spikes: torch.Tensor, psp: torch.Tensor, target: torch.Tensor, threshold: float, strength: float, silent_ratio: float) -> torch.Tensor:
+    """The factor [B, C] for output trains ``spikes`` [T, B, C] (bool, with S-PSP kernel ``psp``)
+    under inhibition ``strength``."""
+    trains = spikes.to(psp.dtype)
+    counts = trains.sum(0)
+    effect = torch.einsum("tbl,tbj->blj", psp, trains)  # e_{l|j}: train j seen by neuron l
     fired = counts > 0
     both = fired[:, :, None] & fired[:, None, :]
     ratio = torch.where(both, effect / counts[:, None, :].clamp(min=1), torch.full_like(effect, silent_ratio))  # [b, l, j] = R_jl
     label = F.one_hot(target, spikes.shape[-1]).bool()
-    d = torch.where(fired | label, 1.0 / threshold, 0.0)
-    loops = ratio * ratio.transpose(1, 2) * (1 - torch.eye(spikes.shape[-1], device=spikes.device))
+    d = (fired | label).to(psp.dtype) / threshold
+    loops = ratio * ratio.transpose(1, 2) * (1 - torch.eye(spikes.shape[-1], dtype=psp.dtype, device=spikes.device))
     total = torch.einsum("blj,bl->bj", loops, d) * d
     return 1.0 / (1.0 - strength**2 * total)

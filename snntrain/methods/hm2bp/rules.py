@@ -153,10 +153,10 @@ def layer_gradients(
     """
     steps, batch = spikes.shape[:2]
     dtype = grad_count.dtype
-    x = x.to(dtype)
+    x = x.view(torch.uint8).to(dtype) if x.dtype == torch.bool else x.to(dtype)  # uint8 -> float is vectorised
     psp = psp_matrix(spikes, kernel, dtype)
     delta = grad_count / threshold
-    silent = spikes.sum(0) == 0
+    silent = spikes.view(torch.uint8).sum(0, dtype=dtype) == 0
     x_counts = x.sum(0)
     x_fired = x_counts > 0
     in_shape = tuple(x.shape[2:])

@@ -122,16 +122,17 @@ class NetworkFunction(torch.autograd.Function):
             shapes.append(tuple(out.shape))
             drive = rule.time_major_drive(out)
             out = neuron(drive)
-            spikes = out.bool()
-            lateral = 1.0
-            if index == len(run.stages) - 1:
-                if run.tricks.lateral_factor and neuron.params.inhibition:
-                    lateral = lateral_factor(spikes, run.target, stage.kernel, neuron.threshold, neuron.params.inhibition, run.fallbacks.silent_count_ratio)
-                if run.tricks.forced_target_spikes:
-                    spikes = force_target_spikes(spikes, run.target, run.tricks.desired, neuron.params.t_ref)
+            last = index == len(run.stages) - 1
+            original = out.bool()
+            spikes = force_target_spikes(original, run.target, run.tricks.desired, neuron.params.t_ref) if last and run.tricks.forced_target_spikes else original
             if rule.weight is not None:
                 psp = psp_matrix(spikes, stage.kernel, drive.dtype)
-                side = side_effect(rule, drive, psp, spikes.sum(0).to(drive.dtype), neuron.threshold, run.fallbacks, shapes[-1][2:])
+                counts = spikes.view(torch.uint8).sum(0, dtype=drive.dtype)
+                side = side_effect(rule, drive, psp, counts, neuron.threshold, run.fallbacks, shapes[-1][2:])
+                lateral = 1.0
+                if last and run.tricks.lateral_factor and neuron.params.inhibition:
+                    # forced spikes only fill silent neurons, whose kernel was 0 before them
+                    lateral = lateral_factor(original, psp * original.any(0), run.target, neuron.threshold, neuron.params.inhibition, run.fallbacks.silent_count_ratio)
                 gains.append((1.0 + side) * lateral)
             trains.append(spikes)
         ctx.shapes = shapes
