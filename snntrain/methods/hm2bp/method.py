@@ -2,8 +2,10 @@
 
 One step: run the stages of ``model.body`` (``stage.NetworkFunction``: CUBA neurons, no graph
 over time, compact spike trains saved), take the rate-coded loss on the output counts, add the weight
-regulariser, and call ``backward``; each stage's backward applies the HM2-BP rule. Gradients of
-a batch are the batch mean of the per-sample gradients (the official code's reduction).
+regulariser, and call ``backward``; each stage's backward applies the HM2-BP rule. The gradient
+of a batch is the sum of its samples' gradients: the official code runs one sample per update,
+and the sum keeps its balance between the data term and the regulariser at any batch size
+(Adam does not see the overall scale). The reported loss is the per-sample mean.
 """
 
 from __future__ import annotations
@@ -118,7 +120,7 @@ class HM2BP(GradientMethod):
             for weight in weights:
                 total = total + weight_regulariser(weight, cfg.reg_lambda, cfg.reg_beta, cfg.weight_limit)
         backward(total)
-        return StepResult(loss.detach(), counts.detach())
+        return StepResult(loss.detach() / len(y), counts.detach())
 
 
 @register("method", "hm2bp", HM2BPConfig)

@@ -17,11 +17,11 @@ import torch.nn.functional as F
 
 
 def count_loss(counts: torch.Tensor, target: torch.Tensor, desired: float, undesired: float, margin: float, sample_weight: torch.Tensor) -> torch.Tensor:
-    """Batch mean of the per-sample weighted E from counts [B, C] (differentiable in ``counts``)."""
+    """Sum over the batch of the per-sample weighted E from counts [B, C] (differentiable in ``counts``)."""
     wanted = torch.full_like(counts, undesired).scatter(1, target[:, None], desired)
     diff = counts - wanted
     diff = torch.where(diff.abs() > margin, diff, torch.zeros((), dtype=diff.dtype, device=diff.device))
-    return (0.5 * diff.pow(2).sum(1) * sample_weight).mean()
+    return (0.5 * diff.pow(2).sum(1) * sample_weight).sum()
 
 
 def force_target_spikes(spikes: torch.Tensor, target: torch.Tensor, desired: float, t_ref: int) -> torch.Tensor:

@@ -152,7 +152,8 @@ def layer_gradients(
     [B, out...] the micro-level factor (1 + side) lat of each output neuron (None without weights).
     """
     steps, batch = spikes.shape[:2]
-    dtype = grad_count.dtype
+    dtype = torch.promote_types(grad_count.dtype, torch.float32)
+    grad_count = grad_count.to(dtype)
     x = x.view(torch.uint8).to(dtype) if x.dtype == torch.bool else x.to(dtype)  # uint8 -> float is vectorised
     psp = psp_matrix(spikes, kernel, dtype)
     delta = grad_count / threshold

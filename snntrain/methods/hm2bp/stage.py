@@ -126,8 +126,9 @@ class NetworkFunction(torch.autograd.Function):
             original = out.bool()
             spikes = force_target_spikes(original, run.target, run.tricks.desired, neuron.params.t_ref) if last and run.tricks.forced_target_spikes else original
             if rule.weight is not None:
-                psp = psp_matrix(spikes, stage.kernel, drive.dtype)
-                counts = spikes.view(torch.uint8).sum(0, dtype=drive.dtype)
+                dtype = torch.promote_types(drive.dtype, torch.float32)  # at least float32 under autocast
+                psp = psp_matrix(spikes, stage.kernel, dtype)
+                counts = spikes.view(torch.uint8).sum(0, dtype=dtype)
                 side = side_effect(rule, drive, psp, counts, neuron.threshold, run.fallbacks, shapes[-1][2:])
                 lateral = 1.0
                 if last and run.tricks.lateral_factor and neuron.params.inhibition:
@@ -158,7 +159,7 @@ class NetworkFunction(torch.autograd.Function):
                 stage.kernel, run.fallbacks, gain_of[index], need_input=index > 0,
             )
             if weight_grad is not None:
-                weight_grads.append(weight_grad)
+                weight_grads.append(weight_grad.to(stage.rule.weight.dtype))
             if input_grad is not None:
                 grad_count = input_grad.reshape(trains[index - 1].shape[1:])
         return (None, None, *reversed(weight_grads))
