@@ -3,4 +3,4 @@
 from snntrain import compress, data, methods, models  # noqa: F401
 from snntrain.data.events import nmnist  # noqa: F401
 from snntrain.engine import logger, optim, trainer  # noqa: F401
-from snntrain.neurons import lif  # noqa: F401
+from snntrain.neurons import cuba, lif  # noqa: F401

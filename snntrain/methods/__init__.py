@@ -1,6 +1,6 @@
-"""Gradient methods behind one interface: ``method=bptt|ratebp|onestep`` (registered by their modules)."""
+"""Gradient methods behind one interface: ``method=bptt|ratebp|onestep|hm2bp``."""
 
-from snntrain.methods import bptt, onestep, ratebp  # noqa: F401  (registration)
+from snntrain.methods import bptt, hm2bp, onestep, ratebp  # noqa: F401  (registration)
 from snntrain.methods.base import GradientMethod, StepResult
 
 __all__ = ["GradientMethod", "StepResult"]

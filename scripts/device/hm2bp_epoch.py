@@ -1,0 +1,99 @@
+"""Time one synthetic N-MNIST-shaped HM2-BP training epoch and print one table row.
+
+Target (issue 4): 60,000 samples, 2312-800-10, T = 540, batch 64 in <= 20 s on one H200 (the
+official code: about 670 s per epoch at batch 1). The input is random spikes at N-MNIST's
+average rate (about 4,000 events per sample over 2312 inputs and 540 bins of 600 us), drawn on
+the device beforehand and cycled, so the time is the training step: forward, HM2-BP backward,
+Adam. On CUDA it also checks the Triton kernels against the torch loops on one batch.
+
+    python scripts/device/hm2bp_epoch.py                               # the full epoch (GPU)
+    python scripts/device/hm2bp_epoch.py --samples 8 --batch 4 --steps 60 --device cpu   # smoke
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+import snntrain.components  # noqa: F401  (registers every component)
+from snntrain.methods.hm2bp.psp import PSPKernel, psp_matrix
+from snntrain.neurons import reset_states
+from snntrain.neurons.cuba import cuba_multistep, initial_state
+from snntrain.registry import build
+
+INPUT_SHAPE = (2, 34, 34)
+RATE = 4000 / (2312 * 540)  # events per input per bin
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--samples", type=int, default=60_000)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--steps", type=int, default=540, help="T")
+    p.add_argument("--hidden", type=int, default=800)
+    p.add_argument("--rate", type=float, default=RATE, help="input spike probability per input and step")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--pool", type=int, default=4, help="distinct random batches, cycled")
+    p.add_argument("--tf32", action="store_true", help="allow TF32 matmuls (spike timing may change)")
+    return p.parse_args(argv)
+
+
+def kernel_check(model, x: torch.Tensor) -> str:
+    """Triton vs torch-loop agreement on one batch: spike mismatch fraction and max |dP|."""
+    first, neuron = model.body[1], model.body[2]
+    with torch.no_grad():
+        drive = first(x.flatten(2))
+        fused = neuron.simulate(drive)
+        loop, _ = cuba_multistep(drive, initial_state(drive[0]), neuron.params)
+        p = neuron.params
+        kernel = PSPKernel(p.tau_m, p.tau_s, p.t_ref, int(4 * p.tau_m))
+        diff = (psp_matrix(fused, kernel) - psp_matrix(fused.cpu(), kernel).to(fused.device)).abs().max()
+    mismatch = (fused != loop).float().mean().item()
+    return f"spike mismatch {mismatch:.2e}, max |dP| {diff.item():.2e}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(argv)
+    device = torch.device(args.device)
+    torch.backends.cuda.matmul.allow_tf32 = args.tf32
+    torch.manual_seed(0)
+    neuron = build("neuron", {"name": "cuba", "threshold": [15.0, 15.0], "output_inhibition": 1.0})
+    model_cfg = {"name": "mlp", "hidden": [args.hidden], "bias": False, "readout": "spikes", "init": "uniform"}
+    model = build("model", model_cfg, INPUT_SHAPE, 10, neuron).to(device)
+    method = build("method", {"name": "hm2bp", "reg_beta": 0.01}, args.steps)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    shape = (args.steps, args.batch, *INPUT_SHAPE)
+    pool = [(torch.rand(shape, device=device) < args.rate) for _ in range(args.pool)]
+    labels = [torch.randint(0, 10, (args.batch,), device=device) for _ in range(args.pool)]
+
+    def train_step(i: int) -> None:
+        reset_states(model)
+        optimizer.zero_grad(set_to_none=True)
+        method.step(model, pool[i % args.pool].float(), labels[i % args.pool])
+        optimizer.step()
+
+    def sync() -> None:
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    check = kernel_check(model, pool[0].float()) if device.type == "cuda" else "-"
+    for i in range(2):  # compile the kernels, warm the allocator
+        train_step(i)
+    sync()
+    batches = -(-args.samples // args.batch)
+    start = time.perf_counter()
+    for i in range(batches):
+        train_step(i)
+    sync()
+    elapsed = time.perf_counter() - start
+    samples = batches * args.batch
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    print("| device | samples | T | batch | epoch s | samples/s | kernels (triton vs torch) |")
+    print("|---|---|---|---|---|---|---|")
+    print(f"| {name} | {samples} | {args.steps} | {args.batch} | {elapsed:.2f} | {samples / elapsed:.0f} | {check} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""``method=hm2bp``: hybrid macro/micro-level backpropagation (Jin, Zhang, Li, NeurIPS 2018).
+
+One step: run the stages of ``model.body`` (``stage.NetworkFunction``: CUBA neurons, no graph
+over time, compact spike trains saved), take the rate-coded loss on the output counts, add the weight
+regulariser, and call ``backward``; each stage's backward applies the HM2-BP rule. The gradient
+of a batch is the sum of its samples' gradients: the official code runs one sample per update,
+and the sum keeps its balance between the data term and the regulariser at any batch size
+(Adam does not see the overall scale). The reported loss is the per-sample mean.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from snntrain.config.checks import positive, require
+from snntrain.errors import ConfigError
+from snntrain.methods.base import GradientMethod, StepResult, plain_backward
+from snntrain.methods.hm2bp.output import count_loss
+from snntrain.methods.hm2bp.rules import Fallbacks
+from snntrain.methods.hm2bp.stage import NetworkFunction, OutputTricks, Run, stages_of
+from snntrain.registry import register
+
+
+@dataclass
+class HM2BPConfig:
+    """``method=hm2bp``; configs/method/hm2bp.yaml documents every key and its default."""
+
+    name: str = "hm2bp"
+    desired: float = 35.0
+    undesired: float = 5.0
+    margin: float = 5.0
+    psp_window: float = 4.0
+    lateral_factor: bool = True
+    reg_lambda: float = 10.0
+    reg_beta: float = 0.04
+    weight_limit: float = 8.0
+    forced_target_spikes: bool = True
+    boost_misclassified: float = 1.0
+    silent_effect: float = 0.1
+    silent_side_ratio: float = 0.5
+    silent_count_ratio: float = 1.0
+
+    def __post_init__(self) -> None:
+        require(self.desired > self.undesired >= 0, "method.desired", self.desired, f"it must be > method.undesired={self.undesired} >= 0")
+        require(self.margin >= 0, "method.margin", self.margin, "it must be >= 0")
+        positive("method.psp_window", self.psp_window)
+        require(self.reg_lambda >= 0, "method.reg_lambda", self.reg_lambda, "it must be >= 0 (0 turns the regulariser off)")
+        require(self.reg_beta >= 0, "method.reg_beta", self.reg_beta, "it must be >= 0")
+        positive("method.weight_limit", self.weight_limit)
+        require(self.boost_misclassified >= 1, "method.boost_misclassified", self.boost_misclassified, "it must be >= 1 (1 turns boosting off)")
+        for key in ("silent_effect", "silent_side_ratio", "silent_count_ratio"):
+            require(getattr(self, key) >= 0, f"method.{key}", getattr(self, key), "it must be >= 0")
+
+
+class _Regulariser(torch.autograd.Function):
+    """R(W) whose backward forms dR/dW from W itself, so autograd saves no weight-sized tensor
+    (the trainer's byte meter counts activations, and W is a parameter)."""
+
+    @staticmethod
+    def forward(ctx, weight, lam: float, beta: float, limit: float):
+        ctx.save_for_backward(weight)
+        ctx.constants = lam, beta, limit
+        rows = weight.flatten(1) / limit
+        return (lam * limit * rows.shape[1] / 2.0 * torch.exp(beta * (rows.pow(2).mean(1) - 1.0))).sum()
+
+    @staticmethod
+    def backward(ctx, grad):
+        (weight,) = ctx.saved_tensors
+        lam, beta, limit = ctx.constants
+        scaled = weight / limit
+        mean_sq = scaled.flatten(1).pow(2).mean(1).view(-1, *([1] * (weight.dim() - 1)))
+        return grad * lam * beta * scaled * torch.exp(beta * (mean_sq - 1.0)), None, None, None
+
+
+def weight_regulariser(weight: torch.Tensor, lam: float, beta: float, limit: float) -> torch.Tensor:
+    """The official regulariser as a loss term; per output neuron i (a row of W, or a conv filter),
+
+    with m_i = mean_j (W_ij / limit)^2 over its n inputs, R = sum_i (lam limit n / 2) exp(beta (m_i - 1)),
+    so that dR/dW = lam beta (W / limit) exp(beta (m_i - 1)), the gradient the paper adds.
+    """
+    return _Regulariser.apply(weight, lam, beta, limit)
+
+
+class HM2BP(GradientMethod):
+    name = "hm2bp"
+    # The batch gradient is a sum over samples, so data-parallel ranks add theirs (engine/distributed.py).
+    grad_reduction = "sum"
+
+    def __init__(self, cfg: HM2BPConfig, T: int) -> None:
+        super().__init__(cfg, T)
+        self.tricks = OutputTricks(cfg.lateral_factor, cfg.forced_target_spikes, cfg.desired)
+        self.fallbacks = Fallbacks(cfg.silent_effect, cfg.silent_side_ratio, cfg.silent_count_ratio)
+
+    def check(self, model: nn.Module, cfgs: dict) -> None:
+        """ConfigError unless ``model`` is CUBA stages with a spiking output (before any data is read)."""
+        readout = getattr(cfgs.get("model"), "readout", "spikes")
+        if readout != "spikes":
+            raise ConfigError(f"model.readout={readout!r} is not allowed with method=hm2bp: the output layer must spike. Set model.readout=spikes.")
+        neuron = getattr(cfgs.get("neuron"), "name", "cuba")
+        if neuron != "cuba":
+            raise ConfigError(f"neuron={neuron} is not allowed with method=hm2bp: it needs the current-based LIF. Set neuron=cuba.")
+        stages_of(model.body, self.cfg.psp_window)
+
+    def scores(self, output: torch.Tensor) -> torch.Tensor:
+        """Output firing counts [B, C]; the prediction is their argmax."""
+        return output.sum(0)
+
+    def step(self, model, x, y, backward=plain_backward) -> StepResult:
+        cfg = self.cfg
+        stages = stages_of(model.body, cfg.psp_window)
+        weights = [stage.rule.weight for stage in stages if stage.rule.weight is not None]
+        out = NetworkFunction.apply(x, Run(stages, self.tricks, self.fallbacks, y), *weights)
+        counts = self.scores(out)
+        wrong = counts.detach().argmax(1) != y
+        sample_weight = torch.where(wrong, cfg.boost_misclassified, 1.0)
+        loss = count_loss(counts, y, cfg.desired, cfg.undesired, cfg.margin, sample_weight)
+        total = loss
+        if cfg.reg_lambda:
+            for weight in weights:
+                total = total + weight_regulariser(weight, cfg.reg_lambda, cfg.reg_beta, cfg.weight_limit)
+        backward(total)
+        return StepResult(loss.detach() / len(y), counts.detach())
+
+
+@register("method", "hm2bp", HM2BPConfig)
+def build_hm2bp(cfg: HM2BPConfig, T: int) -> HM2BP:
+    return HM2BP(cfg, T)

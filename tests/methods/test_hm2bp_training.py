@@ -1,0 +1,51 @@
+"""HM2-BP learns: the embedded digits through the CLI's path, and real MNIST images.
+
+Slow-marked. The MNIST check reads the official test-set files in ../shared/data (first 8,000
+images to train, last 2,000 to test) and trains 784-400-10 for a few epochs at a short T with
+the digits recipe (direct input, desired counts 15 / 0): about two minutes on two CPU cores.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from snntrain.data import DataBundle, DatasetInfo, Split
+from snntrain.data.vision import read_idx
+from snntrain.engine.logger import RunLogger
+from snntrain.engine.run import plan, train
+from snntrain.engine.trainer import Trainer
+from tests.conftest import compose_config
+
+QUIET = ["logger=none", "trainer.progress=false"]
+
+
+@pytest.mark.slow
+def test_digits_reach_95_percent(tmp_path):
+    metrics = train(compose_config(["method=hm2bp", *QUIET]), tmp_path)
+    assert max(metrics["test_acc"], metrics["best_test_acc"]) >= 0.95
+
+
+def mnist_bundle(root) -> DataBundle:
+    images = read_idx(root / "mnist" / "raw" / "t10k-images-idx3-ubyte.gz")
+    labels = read_idx(root / "mnist" / "raw" / "t10k-labels-idx1-ubyte.gz")
+    x = torch.from_numpy(images.astype("float32") / 255.0).unsqueeze(1)
+    y = torch.from_numpy(labels.astype("int64"))
+    info = DatasetInfo((1, 28, 28), 10)
+    return DataBundle(Split(x[:8000], y[:8000]), None, Split(x[-2000:], y[-2000:]), info)
+
+
+@pytest.mark.slow
+def test_real_mnist_mlp_reaches_95_percent(shared_data, tmp_path):
+    cfg = compose_config(["method=hm2bp", "dataset=mnist", *MNIST, *QUIET])
+    p = plan(cfg)
+    trainer = Trainer(
+        p.cfgs["trainer"], p.model, p.method, p.optimizer, p.scheduler, p.codec, mnist_bundle(shared_data), p.T,
+        "direct", tmp_path, RunLogger(enabled=False), batch_size=cfg.dataset.batch_size, eval_batch_size=500,
+    )
+    metrics = trainer.fit()
+    assert metrics["test_acc"] >= 0.95
+
+
+MNIST = ["T=50", "model.hidden=[400]", "neuron.threshold=[20,8]", "method.desired=15", "method.undesired=0",
+         "method.margin=2", "optimizer.lr=5e-3", "dataset.batch_size=32", "trainer.max_epochs=3"]
