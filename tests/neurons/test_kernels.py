@@ -204,9 +204,8 @@ def test_channels_last_cnn_matches_contiguous():
 
 @pytest.mark.slow
 def test_trainer_channels_last_switch(tmp_path):
-    from conftest import SMOKE, compose_config
-
     from snntrain.engine.run import train
+    from tests.conftest import SMOKE, compose_config
 
     cfg = compose_config([*SMOKE, "model=cnn", "model.spec=4C3-P2", "trainer.channels_last=true", "T=2"])
     metrics = train(cfg, tmp_path)
