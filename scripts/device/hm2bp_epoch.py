@@ -8,6 +8,8 @@ Adam. On CUDA it also checks the Triton kernels against the torch loops on one b
 
     python scripts/device/hm2bp_epoch.py                               # the full epoch (GPU)
     python scripts/device/hm2bp_epoch.py --samples 8 --batch 4 --steps 60 --device cpu   # smoke
+
+Without CUDA (and no ``--device cpu``) it prints a 'skipped' row, as every device-check piece does.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import time
 
+import _common
 import torch
 
 import snntrain.components  # noqa: F401  (registers every component)
@@ -28,13 +31,13 @@ RATE = 4000 / (2312 * 540)  # events per input per bin
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = _common.parser(__doc__)
     p.add_argument("--samples", type=int, default=60_000)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--steps", type=int, default=540, help="T")
     p.add_argument("--hidden", type=int, default=800)
     p.add_argument("--rate", type=float, default=RATE, help="input spike probability per input and step")
-    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else None, help="default: cuda if present, else skip")
     p.add_argument("--pool", type=int, default=4, help="distinct random batches, cycled")
     p.add_argument("--tf32", action="store_true", help="allow TF32 matmuls (spike timing may change)")
     return p.parse_args(argv)
@@ -54,8 +57,14 @@ def kernel_check(model, x: torch.Tensor) -> str:
     return f"spike mismatch {mismatch:.2e}, max |dP| {diff.item():.2e}"
 
 
-def main(argv: list[str] | None = None) -> None:
+PIECE = "hm2bp_epoch"
+MEASUREMENT = "HM2-BP N-MNIST epoch (2312-800-10)"
+
+
+def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    if args.device is None:
+        return _common.emit([_common.row(PIECE, MEASUREMENT, note="skipped: no CUDA device")], args.json)
     device = torch.device(args.device)
     torch.backends.cuda.matmul.allow_tf32 = args.tf32
     torch.manual_seed(0)
@@ -90,10 +99,15 @@ def main(argv: list[str] | None = None) -> None:
     elapsed = time.perf_counter() - start
     samples = batches * args.batch
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
-    print("| device | samples | T | batch | epoch s | samples/s | kernels (triton vs torch) |")
-    print("|---|---|---|---|---|---|---|")
-    print(f"| {name} | {samples} | {args.steps} | {args.batch} | {elapsed:.2f} | {samples / elapsed:.0f} | {check} |")
+    shape = f"{samples} samples, T={args.steps}, batch {args.batch}, {name}"
+    return _common.emit(
+        [
+            _common.row(PIECE, MEASUREMENT, round(elapsed, 2), "s", "<= 20 s (60,000 samples, T=540, batch 64)", shape),
+            _common.row(PIECE, "throughput", round(samples / elapsed), "samples/s", "", f"kernels (triton vs torch): {check}"),
+        ],
+        args.json,
+    )
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
