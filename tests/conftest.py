@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+import torch
+
+if not torch.cuda.is_available():
+    # Without a GPU, Triton kernels run in its interpreter; the variable must be set before any
+    # kernel module is imported, which any test module may do first.
+    os.environ.setdefault("TRITON_INTERPRET", "1")
 from hydra import compose, initialize_config_module
 from hydra.core.global_hydra import GlobalHydra
 

@@ -26,7 +26,6 @@ def accuracy_without_compression(tmp_path_factory) -> float:
                 "towards the batch's dominant directions; the paper's ε=0.8-0.9 results are for fine-tuning.",
             ),
         ),
-        0.99,
     ],
 )
 def test_hosvd_loses_at_most_one_point_of_test_accuracy(eps, accuracy_without_compression, tmp_path):

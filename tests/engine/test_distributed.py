@@ -107,6 +107,6 @@ def test_two_gloo_processes_match_one_process_with_the_same_global_batch(tmp_pat
         assert ma[key] == mb[key], key  # evaluation is sharded and its counts summed: same accuracy
     assert ma["final_train_loss"] == pytest.approx(mb["final_train_loss"], rel=1e-5)
     # Only rank 0 writes: one set of checkpoints, one .hydra, nothing in the working dir.
-    assert sorted(p.name for p in (tmp_path / "two" / "checkpoints").iterdir()) == ["best.pt", "last.pt"]
+    assert sorted(p.name for p in (tmp_path / "two" / "checkpoints").iterdir()) == ["best.pt", "epoch_0001.pt", "last.pt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cwd", "one", "two"]
     assert list(cwd.iterdir()) == []
