@@ -1,13 +1,11 @@
-"""LIF dynamics against hand-computed sequences, and surrogate derivatives against closed forms."""
+"""LIF dynamics against hand-computed sequences, state carrying and config checks (surrogates: test_lif_reference.py)."""
 
-import math
 
 import pytest
 import torch
 
 from snntrain.errors import ConfigError
 from snntrain.neurons.lif import LIF, LIFConfig, lif_multistep
-from snntrain.neurons.surrogate import spike
 
 
 def run(x, **kw):
@@ -34,29 +32,6 @@ def test_hard_reset_sequence_by_hand():
 def test_decay_from_tau():
     assert LIFConfig(tau=4.0).lam == pytest.approx(0.75)
     assert LIFConfig(tau=4.0, decay=0.2).lam == pytest.approx(0.2)
-
-
-@pytest.mark.parametrize(
-    "name, closed_form",
-    [
-        ("sigmoid", lambda x, a: a * torch.sigmoid(a * x) * (1 - torch.sigmoid(a * x))),
-        ("atan", lambda x, a: a / 2 / (1 + (math.pi / 2 * a * x) ** 2)),
-        ("triangle", lambda x, a: a * torch.clamp(1 - a * x.abs(), min=0)),
-    ],
-)
-def test_surrogate_gradient_matches_closed_form(name, closed_form):
-    x = torch.linspace(-2, 2, 101, requires_grad=True)
-    out = spike(x, name, 2.5)
-    assert torch.equal(out, (x >= 0).float())
-    out.sum().backward()
-    torch.testing.assert_close(x.grad, closed_form(x.detach(), 2.5))
-
-
-@pytest.mark.parametrize("name", ["sigmoid", "atan", "triangle"])
-def test_surrogates_integrate_to_one(name):
-    x = torch.linspace(-50, 50, 400001, requires_grad=True)
-    spike(x, name, 3.0).sum().backward()
-    assert torch.trapezoid(x.grad, x.detach()).item() == pytest.approx(1.0, abs=1e-2)
 
 
 def test_state_carries_until_reset():
