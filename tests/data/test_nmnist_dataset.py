@@ -137,7 +137,7 @@ def build_slowly(root):
     """Child process: build the train cache one slow file at a time (so it can be killed mid-way)."""
     real = convert.frame_files
     convert.FILES_PER_TASK = 1
-    convert.frame_files = lambda paths, spec: (time.sleep(0.05), real(paths, spec))[1]
+    convert.frame_files = lambda paths, spec, reader: (time.sleep(0.05), real(paths, spec, reader))[1]
     source(root, workers=1).split("train")
 
 

@@ -24,7 +24,8 @@ def dense(events, spec):
 
 
 def spec(T, mode="n_time_bins", window=1000.0, count=1000, values="count", first=False):
-    return FrameSpec.from_config(FramingConfig(mode=mode, time_window_us=window, event_count=count, values=values), T, first)
+    key = {"time_window_us": {"time_window_us": window}, "event_count": {"event_count": count}}.get(mode, {})
+    return FrameSpec.from_config(FramingConfig(mode=mode, values=values, **key), T, first)
 
 
 @pytest.fixture
@@ -112,13 +113,12 @@ def test_hm2bp_setting_composes_and_hashes_differently_from_the_default():
     hm2bp = FrameSpec.from_config(FramingConfig(**cfg.dataset.framing), cfg.T, cfg.dataset.first_saccade_only)
     assert (hm2bp.T, hm2bp.mode, hm2bp.parameter) == (540, "time_window_us", 600.0)
     assert hm2bp.digest() != spec(540).digest()
-    # A parameter of a mode not in use does not change the frames, so it does not change the cache.
-    assert spec(8, window=5.0).digest() == spec(8).digest()
 
 
 @pytest.mark.parametrize(
     "kwargs, key",
-    [({"mode": "by_time"}, "mode"), ({"time_window_us": 0.0}, "time_window_us"), ({"event_count": 0}, "event_count"), ({"n_time_bins": -2}, "n_time_bins"), ({"values": "float"}, "values"), ({"time_window_us": 600.0, "event_count": 9}, "time_window_us")],
+    [({"mode": "by_time"}, "mode"), ({"time_window_us": 0.0}, "time_window_us"), ({"event_count": 0}, "event_count"), ({"n_time_bins": -2}, "n_time_bins"), ({"values": "float"}, "values"), ({"time_window_us": 600.0, "event_count": 9}, "time_window_us"),
+     ({"n_event_bins": 0}, "n_event_bins"), ({"mode": "n_event_bins", "time_window_us": 600.0}, "time_window_us")],
 )
 def test_bad_framing_keys_are_config_errors(kwargs, key):
     """(The contract keys n_time_bins / time_window_us / event_count each choose their framing.)"""
@@ -128,13 +128,15 @@ def test_bad_framing_keys_are_config_errors(kwargs, key):
 
 @pytest.mark.parametrize(
     "framing, mode, parameter",
-    [({}, "n_time_bins", None), ({"n_time_bins": 16}, "n_time_bins", None), ({"time_window_us": 600.0}, "time_window_us", 600.0), ({"event_count": 50}, "event_count", 50)],
+    [({}, "n_time_bins", None), ({"n_time_bins": 16}, "n_time_bins", None), ({"time_window_us": 600.0}, "time_window_us", 600.0), ({"event_count": 50}, "event_count", 50),
+     ({"n_event_bins": 16}, "n_event_bins", None), ({"mode": "n_event_bins"}, "n_event_bins", None)],
 )
 def test_setting_a_contract_key_chooses_its_framing(framing, mode, parameter):
     chosen = FrameSpec.from_config(FramingConfig(**framing), 16, False)
     assert (chosen.mode, chosen.parameter) == (mode, parameter)
 
 
-def test_n_time_bins_must_agree_with_T():
-    with pytest.raises(ConfigError, match="dataset.framing.n_time_bins=8 is not allowed: the frames are the T=16"):
-        FrameSpec.from_config(FramingConfig(n_time_bins=8), 16, False)
+@pytest.mark.parametrize("key", ["n_time_bins", "n_event_bins"])
+def test_bin_counts_must_agree_with_T(key):
+    with pytest.raises(ConfigError, match=f"dataset.framing.{key}=8 is not allowed: the frames are the T=16"):
+        FrameSpec.from_config(FramingConfig(**{key: 8}), 16, False)

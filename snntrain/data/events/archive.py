@@ -1,4 +1,4 @@
-"""Get the official N-MNIST archives onto disk: safe extraction, and download through Tonic."""
+"""Get the official event-dataset archives onto disk: safe extraction, and download through Tonic."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def extract_folder(archive: Path, folder: str, root: Path) -> Path:
                 if unsafe_member(name):
                     raise DatasetError(f"{archive}: member {name!r} would be written outside {root}; refusing to extract it.")
             if not any(PurePosixPath(n).parts[:1] == (folder,) for n in names):
-                raise DatasetError(f"{archive} has no top-level {folder}/ folder; is it the official N-MNIST {folder}.zip?")
+                raise DatasetError(f"{archive} has no top-level {folder}/ folder; is it the official {folder}.zip?")
             shutil.rmtree(work, ignore_errors=True)
             zf.extractall(work)
         os.replace(work / folder, target)
@@ -43,21 +43,39 @@ def extract_folder(archive: Path, folder: str, root: Path) -> Path:
     return target
 
 
-def download(folder: str, root: Path) -> Path:
-    """Download the official ``folder`` archive ("Train" or "Test") into ``root``, MD5-checked by Tonic."""
-    from tonic.datasets import NMNIST
+def extract_named(archive: Path, wanted: set[str], root: Path) -> list[Path]:
+    """Extract the members of ``archive`` whose file name is in ``wanted`` to ``root/<name>``, wherever they sit.
+
+    Only the base name is used, so no member can land outside ``root``; each file is written to a
+    temporary name first and renamed, so an interrupted extraction never leaves a partial file.
+    """
+    written = []
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            for info in zf.infolist():
+                name = PurePosixPath(info.filename.replace("\\", "/")).name
+                if name not in wanted or info.is_dir():
+                    continue
+                partial = root / f".{name}.{os.getpid()}.extracting"
+                with zf.open(info) as src, open(partial, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+                os.replace(partial, root / name)
+                written.append(root / name)
+    except (zipfile.BadZipFile, OSError) as err:
+        raise DatasetError(f"{archive} cannot be extracted ({err}). Delete it and download it again.") from None
+    return written
+
+
+def download(url: str, root: Path, filename: str, md5: str, dataset: str) -> Path:
+    """Download ``url`` to ``root/filename`` through Tonic, which checks its MD5; DatasetError says how to do it by hand."""
     from tonic.download_utils import download_url
 
-    train = folder == "Train"
-    url, filename, md5 = (
-        (NMNIST.train_url, NMNIST.train_filename, NMNIST.train_md5) if train
-        else (NMNIST.test_url, NMNIST.test_filename, NMNIST.test_md5)
-    )
+    root.mkdir(parents=True, exist_ok=True)
     try:
         download_url(url, str(root), filename=filename, md5=md5)
     except Exception as err:  # urllib, http and checksum failures come in many types
         raise DatasetError(
-            f"dataset=nmnist: downloading {url} into {root} failed ({err}). Download {folder}.zip by hand "
+            f"dataset={dataset}: downloading {url} into {root} failed ({err}). Download {filename} by hand "
             f"(MD5 {md5}) and put it in {root}."
         ) from None
     return root / filename

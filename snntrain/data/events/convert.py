@@ -52,12 +52,15 @@ class BuildReport:
     seconds: float
 
 
-def frame_files(paths: Sequence[str], spec: FrameSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[EventFileError]]:
-    """Frame each file: per-file entry counts (-1 for a damaged file), the concatenated sparse frames, the errors."""
+Reader = Callable[[str], np.ndarray]
+
+
+def frame_files(paths: Sequence[str], spec: FrameSpec, reader: Reader = read_events) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[EventFileError]]:
+    """Frame each file read by ``reader``: per-file entry counts (-1 for a damaged file), the concatenated sparse frames, the errors."""
     lengths, flats, values, bad = np.full(len(paths), -1, np.int64), [], [], []
     for i, path in enumerate(paths):
         try:
-            flat, value = frame_events(read_events(path), spec)
+            flat, value = frame_events(reader(path), spec)
         except EventFileError as err:
             bad.append(err)
             continue
@@ -68,19 +71,22 @@ def frame_files(paths: Sequence[str], spec: FrameSpec) -> tuple[np.ndarray, np.n
     return lengths, join(flats, np.uint32), join(values, np.uint8), bad
 
 
-def framed_chunks(paths: Sequence[str], spec: FrameSpec, workers: int) -> Iterator[tuple]:
-    """``frame_files`` over chunks of ``paths``, in order; in ``workers`` processes when that helps."""
+def framed_chunks(paths: Sequence[str], spec: FrameSpec, workers: int, reader: Reader = read_events) -> Iterator[tuple]:
+    """``frame_files`` over chunks of ``paths``, in order; in ``workers`` processes when that helps.
+
+    ``reader`` must be a module-level function, so that worker processes can unpickle it.
+    """
     chunks = [paths[i : i + FILES_PER_TASK] for i in range(0, len(paths), FILES_PER_TASK)]
     workers = min(workers, len(chunks))
     if workers <= 1:
-        yield from (frame_files(chunk, spec) for chunk in chunks)
+        yield from (frame_files(chunk, spec, reader) for chunk in chunks)
         return
     # forkserver: workers never inherit the trainer's threads; preloading imports numpy/Tonic once.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
     pool = ProcessPoolExecutor(workers, mp_context=context)
     try:
-        yield from pool.map(frame_files, chunks, repeat(spec))
+        yield from pool.map(frame_files, chunks, repeat(spec), repeat(reader))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -106,8 +112,9 @@ def build(
     workers: int,
     on_bad_file: str,
     progress: bool = True,
+    reader: Reader = read_events,
 ) -> BuildReport:
-    """Frame ``files`` (with ``labels``) into the cache file ``path``; ``header`` is stored with it.
+    """Frame ``files`` (with ``labels``, read by ``reader``) into the cache file ``path``; ``header`` is stored with it.
 
     A damaged file raises its EventFileError with ``on_bad_file="error"``; with ``"skip"`` it is
     left out, and the report lists it.
@@ -123,7 +130,7 @@ def build(
         with (
             open(work / "flat", "wb") as flat_file,
             open(work / "values", "wb") as values_file,
-            closing(framed_chunks(list(map(str, files)), spec, workers)) as chunks,
+            closing(framed_chunks(list(map(str, files)), spec, workers, reader)) as chunks,
             progress_bar(progress, label, len(files)) as advance,
         ):
             for chunk_lengths, flat, values, bad in chunks:

@@ -1,8 +1,10 @@
-"""Events to frames: T time bins x 2 polarities (channel 0 OFF, 1 ON) x 34 x 34 pixels.
+"""Events to frames: T time bins x 2 polarities (channel 0 OFF, 1 ON) x height x width pixels.
 
 Frames are produced sparse (the flat indices of the non-zero cells and their values), because a
 recording of a few thousand events fills a few percent of the cells; ``densify`` expands them.
-Every mode measures time from the start of the recording (t = 0).
+Every mode measures time from t = 0 (readers give times relative to the recording's start).
+A frame smaller than the sensor bins events spatially: sensor pixel x lands in frame column
+``x * width // sensor_width`` (Tonic's ``Downsample``), so counts are summed, never resampled.
 """
 
 from __future__ import annotations
@@ -14,21 +16,20 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from snntrain.config.checks import one_of, require
-from snntrain.data.events.reader import SENSOR_HEIGHT, SENSOR_WIDTH
 
 CHANNELS = 2
-PIXELS = CHANNELS * SENSOR_HEIGHT * SENSOR_WIDTH
 # Tonic's NMNIST(first_saccade_only=True) keeps t < 100 ms: the first of the three 100 ms saccades.
 FIRST_SACCADE_END_US = 100_000
-MODES = ["n_time_bins", "time_window_us", "event_count"]
+MODES = ["n_time_bins", "n_event_bins", "time_window_us", "event_count"]
 
 
 @dataclass
 class FramingConfig:
     """``dataset.framing.*``: how a recording becomes the ``T`` frames a model sees (T is the top-level key).
 
-    Setting one of the three keys below chooses the framing (``mode: auto``), or name it in ``mode``:
+    Setting one of the keys below chooses the framing (``mode: auto``), or name it in ``mode``:
     n_time_bins: T equal bins spanning [0, last event]; every event lands in a frame (the default).
+    n_event_bins: T bins holding equal numbers of events (SpikingJelly's split_by="number").
     time_window_us: bins of that many µs from t = 0; frames past T are cropped, missing ones are zeros.
     event_count: bins of that many consecutive events; cropped or zero-padded to T likewise.
     values count: events per cell (saturating at 255); binary: 1 where any event fell.
@@ -36,6 +37,7 @@ class FramingConfig:
 
     mode: str = "auto"
     n_time_bins: int | None = None
+    n_event_bins: int | None = None
     time_window_us: float | None = None
     event_count: int | None = None
     values: str = "count"
@@ -45,20 +47,24 @@ class FramingConfig:
         for key in MODES:
             value = getattr(self, key)
             require(value is None or value > 0, f"dataset.framing.{key}", value, "null or > 0")
-        chosen = [key for key in ("time_window_us", "event_count") if getattr(self, key) is not None]
+        chosen = [key for key in MODES[1:] if getattr(self, key) is not None]
         require(
             len(chosen) <= 1 or self.mode != "auto", "dataset.framing", chosen,
-            "set only one of dataset.framing.time_window_us and dataset.framing.event_count (or name dataset.framing.mode)",
+            "set only one of dataset.framing.n_event_bins, dataset.framing.time_window_us and dataset.framing.event_count "
+            "(or name dataset.framing.mode)",
         )
+        for key in chosen:
+            require(
+                key == self.resolved_mode, f"dataset.framing.{key}", getattr(self, key),
+                f"dataset.framing.mode={self.mode} ignores it: set dataset.framing.mode={key} (or auto), or set it to null",
+            )
         one_of("dataset.framing.values", self.values, ["count", "binary"])
 
     @property
     def resolved_mode(self) -> str:
         if self.mode != "auto":
             return self.mode
-        if self.time_window_us is not None:
-            return "time_window_us"
-        return "event_count" if self.event_count is not None else "n_time_bins"
+        return next((key for key in MODES[1:] if getattr(self, key) is not None), "n_time_bins")
 
 
 DEFAULT_PARAMETER = {"time_window_us": 1000.0, "event_count": 1000}
@@ -70,26 +76,36 @@ class FrameSpec:
 
     T: int
     mode: str
-    parameter: float | int | None  # the mode's window or event count; None for n_time_bins
+    parameter: float | int | None  # the mode's window or event count; None for the n_*_bins modes
     values: str
     first_saccade_only: bool
+    sensor_height: int = 34
+    sensor_width: int = 34
+    height: int = 34
+    width: int = 34
 
     @classmethod
-    def from_config(cls, framing: FramingConfig, T: int, first_saccade_only: bool) -> FrameSpec:
+    def from_config(
+        cls, framing: FramingConfig, T: int, first_saccade_only: bool,
+        sensor: tuple[int, int] = (34, 34), size: tuple[int, int] | None = None,
+    ) -> FrameSpec:
+        """The spec for ``T`` frames of a ``sensor`` (height, width), binned down to ``size`` if given."""
         require(isinstance(T, int) and T > 0, "T", T, "the number of frames must be an integer > 0")
-        bins = framing.n_time_bins
-        require(bins is None or bins == T, "dataset.framing.n_time_bins", bins, f"the frames are the T={T} time steps: leave it null or set T={bins}")
+        for key in ("n_time_bins", "n_event_bins"):
+            bins = getattr(framing, key)
+            require(bins is None or bins == T, f"dataset.framing.{key}", bins, f"the frames are the T={T} time steps: leave it null or set T={bins}")
         mode = framing.resolved_mode
-        parameter = None if mode == "n_time_bins" else getattr(framing, mode) or DEFAULT_PARAMETER[mode]
-        return cls(T, mode, parameter, framing.values, first_saccade_only)
+        parameter = None if mode.startswith("n_") else getattr(framing, mode) or DEFAULT_PARAMETER[mode]
+        height, width = size or sensor
+        return cls(T, mode, parameter, framing.values, first_saccade_only, *sensor, height, width)
 
     @property
     def frame_shape(self) -> tuple[int, int, int, int]:
-        return (self.T, CHANNELS, SENSOR_HEIGHT, SENSOR_WIDTH)
+        return (self.T, CHANNELS, self.height, self.width)
 
     @property
     def cells(self) -> int:
-        return self.T * PIXELS
+        return self.T * CHANNELS * self.height * self.width
 
     def digest(self) -> str:
         """A short hash of the spec: the name of its cache folder."""
@@ -102,6 +118,8 @@ def time_bins(events: np.ndarray, spec: FrameSpec) -> np.ndarray:
     t = events["t"]
     if spec.mode == "n_time_bins":
         return t * spec.T // (int(t[-1]) + 1) if len(t) else np.zeros(0, np.int64)
+    if spec.mode == "n_event_bins":
+        return np.arange(len(t), dtype=np.int64) * spec.T // max(len(t), 1)
     if spec.mode == "time_window_us":
         return np.floor_divide(t, spec.parameter).astype(np.int64)
     return np.arange(len(t), dtype=np.int64) // spec.parameter
@@ -110,15 +128,16 @@ def time_bins(events: np.ndarray, spec: FrameSpec) -> np.ndarray:
 def frame_events(events: np.ndarray, spec: FrameSpec) -> tuple[np.ndarray, np.ndarray]:
     """Sparse frames of one recording: sorted flat cell indices (uint32) and their values (uint8).
 
-    A flat index addresses ``[T, 2, 34, 34]`` in C order. With count values the values sum to the
-    number of framed events (unless a cell saturates at 255); with binary values they are all 1.
+    A flat index addresses ``spec.frame_shape`` in C order. With count values the values sum to
+    the number of framed events (unless a cell saturates at 255); with binary values they are all 1.
     """
     if spec.first_saccade_only:
         events = events[events["t"] < FIRST_SACCADE_END_US]
     bins = time_bins(events, spec)
     kept = bins < spec.T
-    cell = ((bins[kept] * CHANNELS + events["p"][kept]) * SENSOR_HEIGHT + events["y"][kept]) * SENSOR_WIDTH
-    cell += events["x"][kept]
+    y = events["y"][kept].astype(np.int64) * spec.height // spec.sensor_height
+    x = events["x"][kept].astype(np.int64) * spec.width // spec.sensor_width
+    cell = ((bins[kept] * CHANNELS + events["p"][kept]) * spec.height + y) * spec.width + x
     flat, counts = np.unique(cell, return_counts=True)
     values = np.ones(len(flat), np.uint8) if spec.values == "binary" else np.minimum(counts, 255).astype(np.uint8)
     return flat.astype(np.uint32), values

@@ -1,6 +1,7 @@
-"""Read one N-MNIST ``.bin`` recording into validated events.
+"""Validated events, and the N-MNIST ``.bin`` reader.
 
-The format (Orchard et al. 2015): 5 bytes per event: x (byte 0), y (byte 1), polarity (bit 7 of
+Every reader returns the structured ``EVENT_DTYPE`` array checked by ``checked``: on the sensor,
+p in {0, 1}, time-ordered. N-MNIST's format (Orchard et al. 2015): 5 bytes per event: x (byte 0), y (byte 1), polarity (bit 7 of
 byte 2) and a 23-bit timestamp in µs (the rest of byte 2, then bytes 3 and 4, big-endian). A row
 with y == 240 is a timestamp-overflow marker: 2^13 µs is added to every later timestamp and the
 row is dropped. Tonic decodes the bytes; this module checks what Tonic does not.
@@ -44,12 +45,24 @@ def decode_events(data: bytes, source: str | Path) -> np.ndarray:
     if len(data) % BYTES_PER_EVENT:
         raise EventFileError(source, f"its {len(data)} bytes are not a whole number of 5-byte events")
     events = read_mnist_file(io.BytesIO(data), dtype=EVENT_DTYPE, is_stream=True)
-    outside = (events["x"] >= SENSOR_WIDTH) | (events["y"] >= SENSOR_HEIGHT)
+    return checked(events, source, SENSOR_HEIGHT, SENSOR_WIDTH)
+
+
+def checked(events: np.ndarray, source: str | Path, height: int, width: int) -> np.ndarray:
+    """``events`` (EVENT_DTYPE) if every one is on the ``height`` x ``width`` sensor and time-ordered.
+
+    Anything else raises EventFileError naming ``source`` and the first offending event.
+    """
+    outside = (events["x"] < 0) | (events["x"] >= width) | (events["y"] < 0) | (events["y"] >= height)
     if outside.any():
         i = int(np.argmax(outside))
         raise EventFileError(
-            source, f"event {i} is at x={events['x'][i]}, y={events['y'][i]}, outside the 34x34 sensor"
+            source, f"event {i} is at x={events['x'][i]}, y={events['y'][i]}, outside the {width}x{height} sensor"
         )
+    odd = (events["p"] != 0) & (events["p"] != 1)
+    if odd.any():
+        i = int(np.argmax(odd))
+        raise EventFileError(source, f"event {i} has polarity {events['p'][i]}; only 0 (OFF) and 1 (ON) exist")
     backwards = np.diff(events["t"]) < 0
     if backwards.any():
         i = int(np.argmax(backwards)) + 1
