@@ -105,7 +105,7 @@ def test_unreadable_recordings_are_named(tmp_path):
 
 
 # ----- framing ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("T, n", [(10, 1000), (10, 1003), (4, 7), (3, 0)])
+@pytest.mark.parametrize("T, n", [(10, 1000), (10, 1003), (4, 7), (3, 0), (1, 20_000)])  # the last is dense: counted, not sorted
 def test_n_event_bins_split_the_events_into_equal_consecutive_runs(T, n):
     rng = np.random.default_rng(T + n)
     x, y, t, p = random_events(rng, n, start_us=0)

@@ -138,7 +138,12 @@ def frame_events(events: np.ndarray, spec: FrameSpec) -> tuple[np.ndarray, np.nd
     y = events["y"][kept].astype(np.int64) * spec.height // spec.sensor_height
     x = events["x"][kept].astype(np.int64) * spec.width // spec.sensor_width
     cell = ((bins[kept] * CHANNELS + events["p"][kept]) * spec.height + y) * spec.width + x
-    flat, counts = np.unique(cell, return_counts=True)
+    if 4 * len(cell) >= spec.cells:  # dense recordings (CIFAR10-DVS): counting beats sorting
+        counts = np.bincount(cell, minlength=spec.cells)
+        flat = np.flatnonzero(counts)
+        counts = counts[flat]
+    else:
+        flat, counts = np.unique(cell, return_counts=True)
     values = np.ones(len(flat), np.uint8) if spec.values == "binary" else np.minimum(counts, 255).astype(np.uint8)
     return flat.astype(np.uint32), values
 
