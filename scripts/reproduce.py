@@ -33,9 +33,9 @@ import snntrain.components  # noqa: F401  (registers the schemas the configs ext
 from snntrain.errors import SnntrainError
 from snntrain.registry import build
 from snntrain.repro.report import collect, wide_console, write_report
+from snntrain.repro.smoke import SMOKE
 
 TABLES = ("hm2bp", "ratebp", "onestep", "hosvd")
-SMOKE = ["trainer.max_epochs=1", "trainer.limit_batches=2", "trainer.limit_eval_batches=1", "trainer.progress=false", "logger=none"]
 SMOKE_T, SMOKE_BATCH = 2, 8
 
 

@@ -16,6 +16,7 @@ from hydra import compose, initialize_config_module
 from hydra.core.global_hydra import GlobalHydra
 
 import snntrain.components  # noqa: F401  (registers schemas)
+from snntrain.repro.smoke import SMOKE  # noqa: F401  (tests import it from here)
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -35,5 +36,3 @@ def compose_config(overrides: list[str] | None = None):
         return compose(config_name="train", overrides=overrides or [])
 
 
-SMOKE = ["trainer.max_epochs=1", "trainer.limit_batches=2", "trainer.limit_eval_batches=1", "trainer.progress=false", "logger=none"]
-"""Overrides that shrink any run to a couple of batches."""
