@@ -32,7 +32,7 @@ class AugmentConfig:
             require(value >= 0, f"dataset.augment.{key}", value, "it must be >= 0 (0 switches it off)")
 
     def enabled(self) -> list[str]:
-        """The keys switched on, in the order they apply."""
+        """The keys switched on."""
         return [f.name for f in fields(self) if getattr(self, f.name)]
 
     def check_input(self, input_shape: tuple[int, ...]) -> None:
