@@ -47,7 +47,7 @@ class AugmentConfig:
 
 @dataclass
 class Draws:
-    """One sample's random choices per row; ``None`` where that transform is off.
+    """Each sample's random choices, one row per sample; ``None`` where that transform is off.
 
     ``crop_offset``: the (top, left) corner of the crop in the padded image, in [0, 2·padding].
     ``flip``: mirror left-right. ``shift``: torch.roll's (rows, cols) shifts. ``cutout_centre``:
