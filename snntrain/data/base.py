@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 import torch
 
 from snntrain.config.checks import in_unit_interval, one_of, positive, require
+from snntrain.data.augment import AugmentConfig
 
 
 @dataclass
@@ -23,6 +24,7 @@ class DatasetConfig:
     val_fraction: float = 0.1
     encoder: str = "direct"
     poisson_scale: float = 1.0
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
 
     def __post_init__(self) -> None:
         require(self.batch_size > 0, "dataset.batch_size", self.batch_size, "it must be > 0")

@@ -43,6 +43,7 @@ def plan(cfg: DictConfig) -> Plan:
     cfgs = {group: typed(group, cfg[group]) for group in GROUPS}
     seed_everything(seed)
     source = build("dataset", cfg.dataset, seed, T)
+    cfgs["dataset"].augment.check_input(source.info.input_shape)
     neuron = build("neuron", cfg.neuron)
     model = build("model", cfg.model, source.info.input_shape, source.info.num_classes, neuron)
     method = build("method", cfg.method, T)
@@ -72,7 +73,7 @@ def train(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int = 1, da
     trainer = Trainer(
         p.cfgs["trainer"], p.model, p.method, p.optimizer, p.scheduler, p.codec, data, p.T, dcfg.encoder,
         Path(run_dir), logger, seed=p.seed, batch_size=dcfg.batch_size, eval_batch_size=dcfg.eval_batch_size,
-        poisson_scale=dcfg.poisson_scale, config_dict=OmegaConf.to_container(cfg, resolve=True),
+        poisson_scale=dcfg.poisson_scale, augment=dcfg.augment, config_dict=OmegaConf.to_container(cfg, resolve=True),
         rank=rank, world_size=world_size,
     )
     return trainer.fit()

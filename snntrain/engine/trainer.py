@@ -30,6 +30,7 @@ from torch import nn
 from snntrain.compress import Codec, SavedTensorMeter, saving
 from snntrain.config.checks import one_of, require
 from snntrain.data import ENCODERS, BatchLoader, DataBundle, Split
+from snntrain.data.augment import AugmentConfig, augment, batch_generator
 from snntrain.engine import checkpoint, distributed
 from snntrain.engine.logger import RunLogger
 from snntrain.engine.seeding import rng_state, set_rng_state
@@ -165,6 +166,7 @@ class Trainer:
         batch_size: int = 64,
         eval_batch_size: int = 256,
         poisson_scale: float = 1.0,
+        augment: AugmentConfig | None = None,
         config_dict: dict | None = None,
         rank: int = 0,
         world_size: int = 1,
@@ -176,6 +178,7 @@ class Trainer:
         self.model = model.to(self.device, memory_format=layout)
         self.encode = ENCODERS[encoder]
         self.poisson_scale = poisson_scale
+        self.augment, self.seed = augment or AugmentConfig(), seed
         self.config_dict = config_dict or {}
         self.rank, self.world_size = rank, world_size
         self.is_main = rank == 0
@@ -203,11 +206,19 @@ class Trainer:
     def _inputs(self, x: torch.Tensor) -> torch.Tensor:
         return self.encode(x.to(self.device, non_blocking=True), self.T, self.poisson_scale)
 
+    def _augmented(self, x: torch.Tensor, step: int) -> torch.Tensor:
+        """Training batch ``step`` of this epoch on the device, augmented (``dataset.augment.*``) with
+        draws fixed by (seed, epoch, step, rank), so a resumed epoch repeats them."""
+        x = x.to(self.device, non_blocking=True)
+        if not self.augment.enabled():
+            return x
+        return augment(x, self.augment, batch_generator(self.seed, self.epoch, step, self.rank))
+
     def train_step(self, x: torch.Tensor, y: torch.Tensor, meter: SavedTensorMeter, step: int):
         self.model.train()
         reset_states(self.model)
         self.optimizer.zero_grad(set_to_none=True)
-        x, y = self._inputs(x), y.to(self.device, non_blocking=True)
+        x, y = self._inputs(self._augmented(x, step)), y.to(self.device, non_blocking=True)
         meter.samples += len(y)
         with saving(self.codec, meter, self.model), self._autocast():
             result = self.method.step(self.model, x, y, backward=self._backward)

@@ -241,12 +241,14 @@ def test_the_split_keeps_a_test_recording_of_every_class_that_can_spare_one(n, t
     assert all(labels[kept].tolist().count(c) == train for c in range(3))
 
 
-def test_the_rate_bp_row_builds_the_papers_vgg_snn_on_48x48_frames():
+def test_the_rate_bp_row_builds_the_papers_vgg_snn_on_48x48_frames_with_its_augmentation():
     import torch
 
     from snntrain.engine.run import plan
 
-    model = plan(compose_config(["experiment=ratebp_cifar10dvs_vggsnn"])).model
+    cfg = compose_config(["experiment=ratebp_cifar10dvs_vggsnn"])
+    assert (cfg.dataset.augment.flip, cfg.dataset.augment.roll, cfg.T, cfg.dataset.size) == (True, 5, 10, 48)
+    model = plan(cfg).model
     convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
     linear = next(m for m in model.modules() if isinstance(m, torch.nn.Linear))
     assert [c.out_channels for c in convs] == [64, 128, 256, 256, 512, 512, 512, 512] and convs[0].in_channels == 2

@@ -79,17 +79,22 @@ def signal_at_step(monkeypatch, at: int, signum: int):
     monkeypatch.setattr(BPTT, "step", step)
 
 
-@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_signal_mid_epoch_saves_and_resume_matches_uninterrupted(signum, code, tmp_path, monkeypatch):
-    straight = train(compose_config(SMALL + ["trainer.max_epochs=2"]), tmp_path / "straight")
+AUGMENT = ["dataset.augment.flip=true", "dataset.augment.roll=1", "dataset.augment.crop_padding=1", "dataset.augment.cutout=3"]
+
+
+# The second case also resumes the per-batch augmentation draws mid-epoch.
+@pytest.mark.parametrize("signum, code, extra", [(signal.SIGINT, 130, []), (signal.SIGTERM, 143, AUGMENT)])
+def test_signal_mid_epoch_saves_and_resume_matches_uninterrupted(signum, code, extra, tmp_path, monkeypatch):
+    run = SMALL + extra + ["trainer.max_epochs=2"]
+    straight = train(compose_config(run), tmp_path / "straight")
     signal_at_step(monkeypatch, at=50, signum=signum)  # epoch 2 (digits: 41 batches per epoch)
     with pytest.raises(TrainingInterrupted, match="trainer.resume") as info:
-        train(compose_config(SMALL + ["trainer.max_epochs=2"]), tmp_path / "cut")
+        train(compose_config(run), tmp_path / "cut")
     assert info.value.exit_code == code
     monkeypatch.undo()
     state = checkpoint.load(tmp_path / "cut" / "checkpoints" / "last.pt")
     assert state["epoch"] == 1 and state["partial_epoch"]["batch"] == 9
-    resumed = train(compose_config(SMALL + ["trainer.max_epochs=2", "trainer.resume=auto"]), tmp_path / "cut")
+    resumed = train(compose_config(run + ["trainer.resume=auto"]), tmp_path / "cut")
     assert strip_timings(resumed) == strip_timings(straight)
 
 
