@@ -13,8 +13,8 @@ The recomputation reproduces the forward exactly: each neuron restarts from the 
 started from in the forward and is left in the state it was found in; BatchNorm normalises with
 the same batch statistics, and its running statistics keep the values the forward gave them.
 The meter counts a block's inputs at its first layer with weights (whose weight gradient needs
-them), else at its first layer. Without grad mode (evaluation, rate-BP's spike pass) the body
-runs as usual.
+them), else at its first layer. Without grad mode (evaluation, rate-BP's spike pass) checkpoint
+keeps nothing and the blocks simply run.
 """
 
 from __future__ import annotations
@@ -136,8 +136,6 @@ class BlockRecompute:
         self.tracker = tracker
 
     def __call__(self, body: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
-        if not torch.is_grad_enabled():
-            return body(x)
         for layers in spiking_blocks(body):
             x = self._checkpointed(layers, x)
         return x
