@@ -32,9 +32,9 @@ from snntrain.errors import ConfigError
 from snntrain.neurons.lif import LIF
 from snntrain.neurons.modes import RATE, implicit_layers, switched
 
-SWITCHES = ("training", "rate_mode")
-"""Module attributes a forward depends on that may change before backward (rate-BP leaves rate
-mode before it calls backward): the recomputation runs with the values the forward had."""
+SWITCHES = ("rate_mode",)
+"""Module attributes a forward depends on that a method changes before backward (rate-BP leaves
+rate mode first): the recomputation runs with the values the forward had."""
 
 
 def spiking_blocks(body: nn.Sequential) -> list[list[nn.Module]]:
