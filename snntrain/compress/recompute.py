@@ -109,7 +109,7 @@ class _Block:
         BatchNorm runs as in the forward (the same saved tensors, which checkpoint checks) and its
         buffers are then given back the values they had, undoing the second update.
         """
-        states = [(n.v, n.rates) for n in self.neurons]
+        carried = [n.v for n in self.neurons]
         switched_now = [(m, name, getattr(m, name)) for m, name, _ in self.switches]
         buffers = [b for m in self.norms for b in m.buffers(recurse=False)]
         values = [b.clone() for b in buffers]
@@ -120,8 +120,8 @@ class _Block:
         try:
             yield
         finally:
-            for neuron, (v, rates) in zip(self.neurons, states):
-                neuron.v, neuron.rates = v, rates
+            for neuron, v in zip(self.neurons, carried):
+                neuron.v = v
             for m, name, value in switched_now:
                 setattr(m, name, value)
             with torch.no_grad():
