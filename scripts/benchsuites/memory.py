@@ -4,7 +4,9 @@ Every registered method runs ``--steps`` training steps (after one warm-up) of a
 (``model=cnn model.spec=32C3-P2-64C3-P2`` by default) on random 2×34×34 input spikes, once per
 compression scheme and T. Bytes are the codec's exact count of what autograd keeps; times are
 medians. Writes ``memory.json`` and, when matplotlib is installed (``pip install -e .[bench]``),
-``memory.png`` to ``--out``, and checks the goals of issue 6.
+``memory.png`` to ``--out``, and checks the goals of issue 6, printing beside each the step
+times of every scheme measured for that method and T (what the saving costs). A scheme the
+configuration refuses for a method (``bitpack+recompute`` with HM2-BP, say) is skipped alone.
 """
 
 from __future__ import annotations
@@ -28,10 +30,11 @@ from snntrain.registry import build, options, typed
 SCHEMES = {
     "none": ["compression=none"],
     "bitpack": ["compression=bitpack"],
+    "bitpack+recompute": ["compression=bitpack", "compression.recompute=true"],
     "hosvd": ["compression=hosvd"],
     "hosvd+bitpack": ["compression=hosvd", "compression.spikes=bitpack"],
 }
-GOALS = [("bptt", 16, "bitpack", None, 8.0), ("ratebp", 16, "hosvd+bitpack", 0.8, 3.0)]
+GOALS = [("bptt", 16, "bitpack+recompute", None, 8.0), ("ratebp", 16, "hosvd+bitpack", 0.8, 3.0)]
 """(method, T, scheme, its eps, least reduction of saved bytes per sample against ``none``)."""
 
 INPUT_SHAPE, CLASSES = (2, 34, 34), 10
@@ -66,6 +69,7 @@ def measure(method_name: str, scheme: str, T: int, args, device: torch.device) -
     if getattr(method, "check", None) is not None:
         method.check(model, {group: typed(group, cfg[group]) for group in ("neuron", "model", "method", "compression")})
     codec = build("compression", cfg.compression)
+    codec.check(model, method)
     x = (torch.rand(T, args.batch, *INPUT_SHAPE, device=device) < args.density).float()
     y = torch.randint(0, CLASSES, (args.batch,), device=device)
     step_s = []
@@ -93,10 +97,11 @@ def run(args) -> list[dict]:
     device = resolve_device(args.device)
     rows: list[dict] = []
     for method_name in args.methods:
-        try:
-            rows += [measure(method_name, scheme, T, args, device) for T in args.T for scheme in args.schemes]
-        except ConfigError as err:
-            print(f"skipped method={method_name}: {err}")
+        for scheme in args.schemes:
+            try:
+                rows += [measure(method_name, scheme, T, args, device) for T in args.T]
+            except ConfigError as err:
+                print(f"skipped method={method_name} {scheme}: {err}")
     baseline = {(r["method"], r["T"]): r for r in rows if r["compression"] == "none"}
     for row in rows:
         base = baseline.get((row["method"], row["T"]))
@@ -119,10 +124,8 @@ def report_goals(rows: list[dict]) -> None:
             print(f"{goal}: not measured")
             continue
         verdict = "met" if row["reduction_vs_none"] >= least else "NOT met"
-        print(
-            f"{goal}: {verdict} "
-            f"({row['reduction_vs_none']:.2f}x; step {row['step_ms']:.1f} ms, {row['extra_step_ms_vs_none']:+.1f} ms vs none)"
-        )
+        steps = ", ".join(f"{r['compression']} {r['step_ms']:.1f} ms" for r in rows if (r["method"], r["T"]) == (method_name, T))
+        print(f"{goal}: {verdict} ({row['reduction_vs_none']:.2f}x; median step: {steps})")
 
 
 def plot(rows: list[dict], path: Path) -> None:

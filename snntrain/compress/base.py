@@ -14,13 +14,14 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 
 import torch
 from torch import nn
 
 from snntrain.compress.layers import OUTSIDE, LayerTracker
+from snntrain.compress.recompute import check_recompute, recomputing
 from snntrain.registry import register
 
 
@@ -48,9 +49,16 @@ class Codec:
     """The identity codec (``compression=none``); subclasses store tensors more compactly."""
 
     name = "none"
+    recompute: bool = False
+    """Keep only each spiking block's input and recompute the block in backward (compress/recompute.py)."""
 
-    def check(self, model: nn.Module) -> None:
-        """Raise ConfigError when the codec's settings do not fit ``model`` (before any data is read)."""
+    def __init__(self, recompute: bool = False) -> None:
+        self.recompute = recompute
+
+    def check(self, model: nn.Module, method) -> None:
+        """Raise ConfigError when the codec's settings do not fit ``model`` trained by ``method`` (before any data is read)."""
+        if self.recompute:
+            check_recompute(model, method)
 
     def pack(self, t: torch.Tensor, layer: str | None = None) -> torch.Tensor | StoredForm:
         """Return the stored form of ``t``, which the module named ``layer`` saved (None: outside the model)."""
@@ -121,7 +129,11 @@ class SavedTensorMeter:
 
 @contextmanager
 def saving(codec: Codec, meter: SavedTensorMeter, model: nn.Module) -> Iterator[None]:
-    """Route every tensor autograd saves inside the block through ``codec``; count its bytes per layer."""
+    """Route every tensor autograd saves inside the block through ``codec``; count its bytes per layer.
+
+    With ``codec.recompute`` the model's spiking blocks also run under checkpoint, so that what
+    autograd keeps of them is their inputs only.
+    """
     param_ptrs = {p.data_ptr() for p in model.parameters()}
     tracker = LayerTracker(model)
 
@@ -147,8 +159,9 @@ def saving(codec: Codec, meter: SavedTensorMeter, model: nn.Module) -> Iterator[
         meter.codec_seconds += time.perf_counter() - start
         return t
 
+    blocks = recomputing(model, tracker) if codec.recompute else nullcontext()
     try:
-        with torch.autograd.graph.saved_tensors_hooks(pack, unpack):
+        with torch.autograd.graph.saved_tensors_hooks(pack, unpack), blocks:
             yield
     finally:
         tracker.remove()
@@ -159,8 +172,9 @@ class NoCompressionConfig:
     """``compression=none``: saved tensors are kept as they are (and counted)."""
 
     name: str = "none"
+    recompute: bool = False
 
 
 @register("compression", "none", NoCompressionConfig)
 def build_none(cfg: NoCompressionConfig) -> Codec:
-    return Codec()
+    return Codec(cfg.recompute)

@@ -86,8 +86,9 @@ class BitpackConfig:
     """``compression=bitpack``: lossless 1-bit storage of binary saved tensors."""
 
     name: str = "bitpack"
+    recompute: bool = False
 
 
 @register("compression", "bitpack", BitpackConfig)
 def build_bitpack(cfg: BitpackConfig) -> BitpackCodec:
-    return BitpackCodec()
+    return BitpackCodec(cfg.recompute)

@@ -102,11 +102,13 @@ class HOSVDCodec(Codec):
 
     name = "hosvd"
 
-    def __init__(self, eps: float, min_numel: int, layers: list[str], spikes: str) -> None:
+    def __init__(self, eps: float, min_numel: int, layers: list[str], spikes: str, recompute: bool = False) -> None:
+        super().__init__(recompute)
         self.eps, self.min_numel, self.layers = eps, min_numel, list(layers)
         self.bitpack_spikes = spikes == "bitpack"
 
-    def check(self, model: nn.Module) -> None:
+    def check(self, model: nn.Module, method) -> None:
+        super().check(model, method)
         names = [name for name, _ in model.named_modules() if name]
         unknown = [layer for layer in self.layers if layer not in names]
         if unknown:
@@ -137,6 +139,7 @@ class HOSVDConfig:
     min_numel: int = 1024
     layers: list[str] = field(default_factory=list)
     spikes: str = "none"
+    recompute: bool = False
 
     def __post_init__(self) -> None:
         in_unit_interval("compression.eps", self.eps)
@@ -146,4 +149,4 @@ class HOSVDConfig:
 
 @register("compression", "hosvd", HOSVDConfig)
 def build_hosvd(cfg: HOSVDConfig) -> HOSVDCodec:
-    return HOSVDCodec(cfg.eps, cfg.min_numel, cfg.layers, cfg.spikes)
+    return HOSVDCodec(cfg.eps, cfg.min_numel, cfg.layers, cfg.spikes, cfg.recompute)

@@ -7,6 +7,9 @@ module (the one whose forward saved the tensor) is known when the pack hook fire
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from torch import nn
 from torch.utils.hooks import RemovableHandle
 
@@ -20,8 +23,10 @@ class LayerTracker:
     def __init__(self, model: nn.Module) -> None:
         self._running: list[str] = []
         self._handles: list[RemovableHandle] = []
+        self._names: dict[nn.Module, str] = {}
         for name, module in model.named_modules():
             if name:
+                self._names[module] = name
                 self._handles.append(module.register_forward_pre_hook(self._enter(name)))
                 self._handles.append(module.register_forward_hook(self._leave, always_call=True))
 
@@ -38,6 +43,15 @@ class LayerTracker:
     def current(self) -> str | None:
         """The innermost running module's name (as in ``named_modules``), or None outside the model."""
         return self._running[-1] if self._running else None
+
+    @contextmanager
+    def inside(self, module: nn.Module) -> Iterator[None]:
+        """Within the block, ``module`` counts as running (for work done on its behalf outside its forward)."""
+        self._running.append(self._names[module])
+        try:
+            yield
+        finally:
+            self._running.pop()
 
     def remove(self) -> None:
         for handle in self._handles:

@@ -53,7 +53,7 @@ def plan(cfg: DictConfig) -> Plan:
     optimizer = build("optimizer", cfg.optimizer, model.parameters())
     scheduler = build("scheduler", cfg.scheduler, optimizer, cfgs["trainer"].max_epochs)
     codec = build("compression", cfg.compression)
-    codec.check(model)
+    codec.check(model, method)
     return Plan(cfgs, T, seed, model, method, optimizer, scheduler, codec, source)
 
 

@@ -38,6 +38,9 @@ class GradientMethod(ABC):
     grad_reduction: str = "mean"
     """How ``.grad`` depends on the batch: ``"mean"`` over its samples (a mean loss, every autograd
     method) or their ``"sum"`` (HM2-BP). Data-parallel training reduces ranks accordingly."""
+    autograd_through_model: bool = True
+    """Whether ``step`` differentiates the model's forward with autograd; False for a method with
+    its own backward pass (HM2-BP), whose layers ``compression.recompute`` cannot recompute."""
 
     def __init__(self, cfg, T: int) -> None:
         self.cfg = cfg

@@ -21,13 +21,17 @@ class SpikingNet(nn.Module):
     ``body`` is an ``nn.Sequential`` that methods with their own backward pass (HM2-BP) walk.
     """
 
+    body_runner: Callable[[nn.Sequential, torch.Tensor], torch.Tensor] | None = None
+    """How to run ``body`` on the input instead of ``body(x)``; set for the length of a step by a
+    compression scheme that recomputes blocks (``compression.recompute``), None otherwise."""
+
     def __init__(self, body: nn.Sequential, readout: str) -> None:
         super().__init__()
         self.body = body
         self.readout = readout
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body(x)
+        return self.body(x) if self.body_runner is None else self.body_runner(self.body, x)
 
 
 def image_channels(name: str, input_shape: tuple[int, ...], downsampling: int) -> int:

@@ -88,6 +88,7 @@ class HM2BP(GradientMethod):
     name = "hm2bp"
     # The batch gradient is a sum over samples, so data-parallel ranks add theirs (engine/distributed.py).
     grad_reduction = "sum"
+    autograd_through_model = False
 
     def __init__(self, cfg: HM2BPConfig, T: int) -> None:
         super().__init__(cfg, T)
