@@ -1,6 +1,6 @@
 """dataset=cifar10 keeps uint8 images and turns them into (normalised) floats after augmentation:
 the model sees what it saw before when nothing is augmented, and black where padding and Cutout
-zero a pixel."""
+zero a pixel; the rate-BP CIFAR rows switch AutoAugment on."""
 
 from __future__ import annotations
 
@@ -96,3 +96,10 @@ def test_poisson_encoding_of_normalised_cifar_is_refused_naming_the_fix():
     with pytest.raises(ConfigError, match=r"dataset\.normalize=True is not allowed: the poisson encoder needs intensities in \[0, 1\].*set dataset\.normalize=false"):
         plan(compose_config(["dataset=cifar10", "dataset.encoder=poisson"]))
     plan(compose_config(["dataset=cifar10", "dataset.encoder=poisson", "dataset.normalize=false"]))
+
+
+@pytest.mark.parametrize("row", ["ratebp_cifar10_resnet19", "ratebp_cifar100_resnet19", "hosvd_ratebp_cifar10_resnet19"])
+def test_the_rate_bp_cifar_rows_use_the_official_recipe_with_autoaugment(row):
+    augment_cfg = compose_config([f"experiment={row}"]).dataset.augment
+    assert dict(augment_cfg) == {"flip": True, "roll": 0, "crop_padding": 4, "cutout": 16, "autoaugment": "cifar10"}
+    AugmentConfig(**augment_cfg).check_input((3, 32, 32))
