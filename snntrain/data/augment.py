@@ -1,10 +1,12 @@
-"""``dataset.augment.*``: random crops, flips, rolls and Cutout of training batches, per sample, on the device.
+"""``dataset.augment.*``: random crops, flips, rolls, AutoAugment and Cutout of training batches, per sample, on the device.
 
 A batch is ``[B, ..., H, W]``: images ``[B, C, H, W]`` or event frames ``[B, T, C, H, W]``. Each
 sample gets its own draw, shared by everything between the batch and the two spatial dims (all
 channels and all time frames of one sample move together). The enabled transforms apply in the
-order crop, flip, roll, Cutout; the three geometric ones are composed into one index per axis and
-applied with a single gather, Cutout and the crop's zero border with one mask.
+order crop, flip, roll, AutoAugment, Cutout, to the batch as stored (CIFAR: uint8, so zeros are
+black) and before the dataset's transform to floats; the three geometric ones are composed into
+one index per axis and applied with a single gather, Cutout and the crop's zero border with one
+mask (two when AutoAugment comes between them). AutoAugment is torchvision's, one sample at a time.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from dataclasses import dataclass, fields
 import numpy as np
 import torch
 
-from snntrain.config.checks import require
+from snntrain.config.checks import one_of, require
+
+AUTOAUGMENT_POLICIES = [None, "cifar10", "imagenet", "svhn"]
 
 
 @dataclass
@@ -25,24 +29,33 @@ class AugmentConfig:
     roll: int = 0  # circular shift of H and W by independent integers in [-roll, roll]; 0 = off
     crop_padding: int = 0  # zero-pad this many px per side, crop a random H x W window (torchvision RandomCrop(padding=...)); 0 = off
     cutout: int = 0  # zero one square of this side, centre uniform over the image, clipped at the borders; 0 = off
+    autoaugment: str | None = None  # torchvision AutoAugment policy for RGB images: cifar10 | imagenet | svhn; null = off
 
     def __post_init__(self) -> None:
         for key in ("roll", "crop_padding", "cutout"):
             value = getattr(self, key)
             require(value >= 0, f"dataset.augment.{key}", value, "it must be >= 0 (0 switches it off)")
+        one_of("dataset.augment.autoaugment", self.autoaugment, AUTOAUGMENT_POLICIES)
 
     def enabled(self) -> list[str]:
         """The keys switched on."""
         return [f.name for f in fields(self) if getattr(self, f.name)]
 
     def check_input(self, input_shape: tuple[int, ...]) -> None:
-        """Refuse augmentation of inputs that have no [C, H, W] image (e.g. flat feature vectors)."""
+        """Refuse augmentation of inputs that have no [C, H, W] image (e.g. flat feature vectors), and
+        AutoAugment of anything but RGB images [3, H, W]."""
+        off = {"flip": "false", "autoaugment": "null"}
         for key in self.enabled():
             require(
                 len(input_shape) >= 3, f"dataset.augment.{key}", getattr(self, key),
                 f"this dataset's samples have shape {list(input_shape)}, and augmentation needs images "
-                f"[C, H, W]; set dataset.augment.{key}={'false' if key == 'flip' else 0}",
+                f"[C, H, W]; set dataset.augment.{key}={off.get(key, 0)}",
             )
+        require(
+            self.autoaugment is None or (len(input_shape) == 3 and input_shape[0] == 3), "dataset.augment.autoaugment",
+            self.autoaugment, f"this dataset's samples have shape {list(input_shape)}, and AutoAugment's policies are "
+            "for RGB images [3, H, W]; set dataset.augment.autoaugment=null",
+        )
 
 
 @dataclass
@@ -51,13 +64,15 @@ class Draws:
 
     ``crop_offset``: the (top, left) corner of the crop in the padded image, in [0, 2·padding].
     ``flip``: mirror left-right. ``shift``: torch.roll's (rows, cols) shifts. ``cutout_centre``:
-    the (row, col) centre of the zeroed square.
+    the (row, col) centre of the zeroed square. ``autoaugment_seed``: the seed of the global CPU
+    generator under which torchvision's AutoAugment draws that sample's sub-policy.
     """
 
     crop_offset: torch.Tensor | None = None
     flip: torch.Tensor | None = None
     shift: torch.Tensor | None = None
     cutout_centre: torch.Tensor | None = None
+    autoaugment_seed: torch.Tensor | None = None
 
 
 def draw(cfg: AugmentConfig, n: int, size: tuple[int, int], generator: torch.Generator) -> Draws:
@@ -71,6 +86,8 @@ def draw(cfg: AugmentConfig, n: int, size: tuple[int, int], generator: torch.Gen
         draws.shift = torch.randint(-cfg.roll, cfg.roll + 1, (n, 2), generator=generator)
     if cfg.cutout:
         draws.cutout_centre = torch.stack([torch.randint(0, s, (n,), generator=generator) for s in size], 1)
+    if cfg.autoaugment:
+        draws.autoaugment_seed = torch.randint(0, 2**62, (n,), generator=generator)
     return draws
 
 
@@ -97,24 +114,48 @@ def _cutout_mask(size: tuple[int, int], draws: Draws, side: int, device: torch.d
     return inside[0][:, :, None] & inside[1][:, None, :]
 
 
+def autoaugment(x: torch.Tensor, policy: str, seeds: torch.Tensor) -> torch.Tensor:
+    """``x`` [B, 3, H, W] with sample ``b`` passed through torchvision's ``AutoAugment(policy)`` while
+    the global CPU generator is seeded with ``seeds[b]``; the generator's state is restored afterwards."""
+    from torchvision.transforms.v2 import AutoAugment, AutoAugmentPolicy
+
+    transform = AutoAugment(AutoAugmentPolicy(policy))
+    out = torch.empty_like(x)
+    with torch.random.fork_rng(devices=[]):
+        for b, seed in enumerate(seeds.tolist()):
+            torch.default_generator.manual_seed(seed)
+            out[b] = transform(x[b])
+    return out
+
+
+def _zeroed(out: torch.Tensor, keep: torch.Tensor | None, source: torch.Tensor) -> torch.Tensor:
+    """``out`` [n, ..., H·W] zero where ``keep`` [n, H, W] is False (in place unless ``out`` is ``source``)."""
+    if keep is None:
+        return out
+    drop = ~keep.reshape(keep.shape[0], 1, -1)
+    return out.masked_fill(drop, 0) if out is source else out.masked_fill_(drop, 0)
+
+
 def apply(x: torch.Tensor, cfg: AugmentConfig, draws: Draws) -> torch.Tensor:
     """``x`` [B, ..., H, W] transformed per sample by ``draws`` (same shape and dtype, a new tensor)."""
     n, (h, w) = x.shape[0], x.shape[-2:]
     flat = x.reshape(n, -1, h * w)
-    out, keep = flat, None
+    out, border = flat, None
     if draws.crop_offset is not None or draws.flip is not None or draws.shift is not None:
         rows, rows_in = _source(h, n, 0, draws, cfg.crop_padding, x.device)
         cols, cols_in = _source(w, n, 1, draws, cfg.crop_padding, x.device)
         index = (rows[:, :, None] * w + cols[:, None, :]).reshape(n, 1, h * w)
         out = torch.gather(flat, 2, index.expand(-1, flat.shape[1], -1))
         if draws.crop_offset is not None:
-            keep = rows_in[:, :, None] & cols_in[:, None, :]
+            border = rows_in[:, :, None] & cols_in[:, None, :]
+    if draws.autoaugment_seed is not None:  # sees the crop's black border, not Cutout's square
+        out = _zeroed(out, border, flat).reshape(x.shape)
+        out, border = autoaugment(out, cfg.autoaugment, draws.autoaugment_seed).reshape(n, -1, h * w), None
+    keep = border
     if draws.cutout_centre is not None:
         hole = _cutout_mask((h, w), draws, cfg.cutout, x.device)
         keep = ~hole if keep is None else keep & ~hole
-    if keep is not None:
-        drop = ~keep.reshape(n, 1, h * w)
-        out = flat.masked_fill(drop, 0) if out is flat else out.masked_fill_(drop, 0)
+    out = _zeroed(out, keep, flat)
     return out.reshape(x.shape) if out is not flat else x.clone()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -80,10 +81,18 @@ class IndexedView:
 
 @dataclass
 class DataBundle:
+    """The three splits, what is known of their samples, and what turns a stored batch into model input.
+
+    ``transform``: applied by the trainer to every batch on the device, after training-batch
+    augmentation and before the encoder (e.g. CIFAR's uint8 images to normalised floats, so that
+    augmentation fills with black as torchvision does); ``None``: batches reach the encoder as stored.
+    """
+
     train: Split
     val: Split | None
     test: Split
     info: DatasetInfo
+    transform: Callable[[torch.Tensor], torch.Tensor] | None = None
 
 
 class BatchLoader:

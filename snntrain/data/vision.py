@@ -1,19 +1,22 @@
 """``dataset=mnist|fashion_mnist|cifar10|cifar100`` through torchvision's files and downloaders.
 
 MNIST-style sets are read straight from their IDX files (``.gz`` or unpacked), so a read-only
-copy of the raw files works; CIFAR-10 and CIFAR-100 are read by torchvision. Missing files give an error that
-names the folder, the files and the command that downloads them.
+copy of the raw files works; CIFAR-10 and CIFAR-100 are read by torchvision and kept as uint8, with
+a per-batch transform to (normalised) floats that the trainer applies after augmentation. Missing
+files give an error that names the folder, the files and the command that downloads them.
 """
 
 from __future__ import annotations
 
 import gzip
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from snntrain.config.checks import require
 from snntrain.data.base import DataBundle, DatasetConfig, DatasetInfo, Split, stratified_split
 from snntrain.errors import DatasetError
 from snntrain.registry import register
@@ -61,7 +64,14 @@ class FashionMNISTConfig(DatasetConfig):
 @dataclass
 class CIFAR10Config(DatasetConfig):
     name: str = "cifar10"
-    normalize: bool = True
+    normalize: bool = True  # per-channel mean/std after augmentation (direct encoding only)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require(
+            not (self.normalize and self.encoder == "poisson"), "dataset.normalize", self.normalize,
+            "the poisson encoder needs intensities in [0, 1], which normalised pixels are not; set dataset.normalize=false",
+        )
 
 
 @dataclass
@@ -110,11 +120,11 @@ class IDXDataset:
         return with_validation(train, test, self.cfg.val_fraction, self.seed, self.info)
 
 
-def with_validation(train: Split, test: Split, val_fraction: float, seed: int, info: DatasetInfo) -> DataBundle:
-    """Hold out a stratified ``val_fraction`` of the training split for model selection."""
+def with_validation(train: Split, test: Split, val_fraction: float, seed: int, info: DatasetInfo, transform: Callable[[torch.Tensor], torch.Tensor] | None = None) -> DataBundle:
+    """Hold out a stratified ``val_fraction`` of the training split for model selection; ``transform``: the bundle's."""
     fit_idx, val_idx = stratified_split(train.y.numpy(), val_fraction, seed)
     val = train.subset(val_idx) if len(val_idx) else None
-    return DataBundle(train.subset(fit_idx), val, test, info)
+    return DataBundle(train.subset(fit_idx), val, test, info, transform)
 
 
 @dataclass(frozen=True)
@@ -132,8 +142,26 @@ CIFAR10_SPEC = CIFARSpec("CIFAR10", "cifar-10-batches-py", 10, (0.4914, 0.4822, 
 CIFAR100_SPEC = CIFARSpec("CIFAR100", "cifar-100-python", 100, (0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762))
 
 
+@dataclass(frozen=True)
+class ImageScaling:
+    """uint8 images [B, C, H, W] to floats in [0, 1] (torchvision's ToTensor: divide by 255), then,
+    when ``mean`` and ``std`` are given, per-channel normalised (torchvision's Normalize)."""
+
+    mean: tuple[float, ...] | None = None
+    std: tuple[float, ...] | None = None
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.float().div_(255.0)  # as ToTensor; v2's to_dtype multiplies by 1/255, which differs in the last bit
+        if self.mean is None:
+            return x
+        from torchvision.transforms.v2.functional import normalize
+
+        return normalize(x, list(self.mean), list(self.std), inplace=True)
+
+
 class CIFAR:
-    """CIFAR-10 or CIFAR-100 (``spec``): 32x32 colour images, per-channel normalised if asked."""
+    """CIFAR-10 or CIFAR-100 (``spec``): 32x32 colour images kept as uint8 [N, 3, 32, 32]; the bundle's
+    transform makes floats in [0, 1] of each batch, per-channel normalised if asked."""
 
     def __init__(self, cfg: CIFAR10Config, seed: int, spec: CIFARSpec) -> None:
         self.cfg, self.seed, self.spec = cfg, seed, spec
@@ -150,13 +178,16 @@ class CIFAR:
                 f"dataset={self.cfg.name}: {self.spec.folder} not found under {root}. Download it with "
                 f"`snntrain dataset={self.cfg.name} dataset.root={root} dataset.download=true`."
             ) from None
-        x = torch.from_numpy(ds.data).permute(0, 3, 1, 2).float() / 255.0
-        if self.cfg.normalize:
-            x = (x - torch.tensor(self.spec.mean).view(3, 1, 1)) / torch.tensor(self.spec.std).view(3, 1, 1)
+        x = torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous()
         return Split(x, torch.tensor(ds.targets, dtype=torch.long))
 
+    def transform(self) -> ImageScaling:
+        """What the trainer applies to each batch after augmentation."""
+        return ImageScaling(self.spec.mean, self.spec.std) if self.cfg.normalize else ImageScaling()
+
     def load(self) -> DataBundle:
-        return with_validation(self._split(True), self._split(False), self.cfg.val_fraction, self.seed, self.info)
+        train, test = self._split(True), self._split(False)
+        return with_validation(train, test, self.cfg.val_fraction, self.seed, self.info, self.transform())
 
 
 @register("dataset", "mnist", MNISTConfig)

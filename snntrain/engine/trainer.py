@@ -204,7 +204,12 @@ class Trainer:
         self.scaler.scale(loss).backward()
 
     def _inputs(self, x: torch.Tensor) -> torch.Tensor:
-        return self.encode(x.to(self.device, non_blocking=True), self.T, self.poisson_scale)
+        """A stored (or augmented) batch as the model's time-major input: on the device, through the
+        dataset's transform if it has one, then the encoder."""
+        x = x.to(self.device, non_blocking=True)
+        if self.data.transform is not None:
+            x = self.data.transform(x)
+        return self.encode(x, self.T, self.poisson_scale)
 
     def _augmented(self, x: torch.Tensor, step: int) -> torch.Tensor:
         """Training batch ``step`` of this epoch on the device, augmented (``dataset.augment.*``) with

@@ -6,9 +6,18 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
+from torchvision.transforms.v2 import AutoAugment, AutoAugmentPolicy
 
 from snntrain.data import BatchLoader
-from snntrain.data.augment import AugmentConfig, Draws, apply, augment, batch_generator, draw
+from snntrain.data.augment import (
+    AugmentConfig,
+    Draws,
+    apply,
+    augment,
+    autoaugment,
+    batch_generator,
+    draw,
+)
 from snntrain.engine.run import plan, train
 from snntrain.errors import ConfigError
 from snntrain.methods.bptt import BPTT
@@ -39,8 +48,15 @@ def cut(sample: torch.Tensor, centre: torch.Tensor, side: int) -> torch.Tensor:
     return out
 
 
+def auto_augmented(sample: torch.Tensor, policy: str, seed: int) -> torch.Tensor:
+    """torchvision's AutoAugment on one sample, its draws made after seeding the global generator."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return AutoAugment(AutoAugmentPolicy(policy))(sample)
+
+
 def reference(x: torch.Tensor, cfg: AugmentConfig, draws: Draws) -> torch.Tensor:
-    """One sample at a time, in the documented order: crop, flip, roll, Cutout."""
+    """One sample at a time, in the documented order: crop, flip, roll, AutoAugment, Cutout."""
     out = []
     for b, sample in enumerate(x):
         if draws.crop_offset is not None:
@@ -49,6 +65,8 @@ def reference(x: torch.Tensor, cfg: AugmentConfig, draws: Draws) -> torch.Tensor
             sample = torch.flip(sample, (-1,))
         if draws.shift is not None:
             sample = torch.roll(sample, tuple(draws.shift[b].tolist()), (-2, -1))
+        if draws.autoaugment_seed is not None:
+            sample = auto_augmented(sample, cfg.autoaugment, int(draws.autoaugment_seed[b]))
         if draws.cutout_centre is not None:
             sample = cut(sample, draws.cutout_centre[b], cfg.cutout)
         out.append(sample)
@@ -124,6 +142,25 @@ def test_all_four_compose_in_order_and_keep_shape_and_dtype(shape, dtype):
     assert torch.equal(x, before)  # the input batch is not written to
 
 
+@pytest.mark.parametrize("policy", ["cifar10", "imagenet", "svhn"])
+def test_autoaugment_is_torchvisions_on_each_sample_under_its_seed_and_leaves_the_global_generator(policy):
+    x, seeds = batch(IMAGES, torch.uint8), torch.arange(IMAGES[0]) * 7919
+    state = torch.random.get_rng_state()
+    out = autoaugment(x, policy, seeds)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    changed = 0
+    for b in range(IMAGES[0]):
+        assert torch.equal(out[b], auto_augmented(x[b], policy, int(seeds[b])))
+        changed += not torch.equal(out[b], x[b])
+    assert changed > IMAGES[0] // 2  # samples draw their own sub-policies
+
+
+def test_autoaugment_sees_the_crops_black_border_and_comes_before_cutout():
+    cfg = AugmentConfig(flip=True, crop_padding=3, cutout=5, autoaugment="cifar10")
+    x, draws, out = augmented(cfg, IMAGES, dtype=torch.uint8)
+    assert out.dtype == torch.uint8 and torch.equal(out, reference(x, cfg, draws))
+
+
 def test_channels_last_input_gives_the_same_result():
     cfg = AugmentConfig(flip=True, roll=2, crop_padding=3, cutout=5)
     x, draws, out = augmented(cfg, IMAGES)
@@ -135,9 +172,11 @@ def test_nothing_enabled_returns_the_batch_itself():
     assert augment(x, AugmentConfig(), torch.Generator().manual_seed(0)) is x
 
 
-def test_equal_generator_seeds_draw_equally_and_others_do_not():
-    cfg = AugmentConfig(flip=True, roll=2, crop_padding=3, cutout=5)
-    x = batch(EVENTS)
+@pytest.mark.parametrize(("cfg", "x"), [
+    (AugmentConfig(flip=True, roll=2, crop_padding=3, cutout=5), batch(EVENTS)),
+    (AugmentConfig(flip=True, crop_padding=3, cutout=5, autoaugment="cifar10"), batch(IMAGES, torch.uint8)),
+])
+def test_equal_generator_seeds_draw_equally_and_others_do_not(cfg, x):
     a, b, c = (augment(x, cfg, torch.Generator().manual_seed(s)) for s in (7, 7, 8))
     assert torch.equal(a, b) and not torch.equal(a, c)
 
@@ -156,15 +195,28 @@ def test_a_negative_size_names_the_key(key):
         plan(compose_config([f"dataset.augment.{key}=-1"]))
 
 
-@pytest.mark.parametrize(("key", "value", "off"), [("flip", "true", "false"), ("roll", "2", "0"), ("crop_padding", "2", "0"), ("cutout", "4", "0")])
+@pytest.mark.parametrize(("key", "value", "off"), [("flip", "true", "false"), ("roll", "2", "0"), ("crop_padding", "2", "0"), ("cutout", "4", "0"), ("autoaugment", "cifar10", "null")])
 def test_augmenting_flat_inputs_fails_at_plan_time_naming_the_key(key, value, off):
     cfg = compose_config(["dataset=synthetic", "dataset.input_shape=[64]", f"dataset.augment.{key}={value}"])
     with pytest.raises(ConfigError, match=rf"dataset\.augment\.{key}=.*shape \[64\].*set dataset\.augment\.{key}={off}"):
         plan(cfg)
 
 
+@pytest.mark.parametrize("shape", ["[1,8,8]", "[4,8,8]", "[2,3,8,8]"])
+def test_autoaugment_of_anything_but_rgb_images_fails_at_plan_time_naming_the_fix(shape):
+    cfg = compose_config(["dataset=synthetic", f"dataset.input_shape={shape}", "dataset.augment.autoaugment=cifar10"])
+    with pytest.raises(ConfigError, match=r"dataset\.augment\.autoaugment='cifar10' is not allowed: .*RGB images \[3, H, W\]; set dataset\.augment\.autoaugment=null"):
+        plan(cfg)
+
+
+def test_an_unknown_autoaugment_policy_lists_the_policies():
+    with pytest.raises(ConfigError, match=r"dataset\.augment\.autoaugment='cifar' is not allowed: choose one of \[None, 'cifar10', 'imagenet', 'svhn'\]"):
+        plan(compose_config(["dataset=synthetic", "dataset.input_shape=[3,8,8]", "dataset.augment.autoaugment=cifar"]))
+
+
 def test_images_with_augmentation_plan_and_flat_inputs_without_it_plan():
     plan(compose_config(["dataset.augment.flip=true", "dataset.augment.cutout=4"]))
+    plan(compose_config(["dataset=synthetic", "dataset.input_shape=[3,8,8]", "dataset.augment.autoaugment=svhn"]))
     plan(compose_config(["dataset=synthetic", "dataset.input_shape=[64]"]))
 
 
