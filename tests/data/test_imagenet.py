@@ -14,25 +14,14 @@ from snntrain.data.imagenet import MEAN, STD, random_resized_crop_box
 from snntrain.errors import ConfigError, DatasetError
 from snntrain.registry import build
 from tests.conftest import compose_config
+from tests.data.imagenet_writer import wnids, write_tree
 
-CLASSES = ["n01440764", "n01443537", "n01484850"]  # sorted wnids: labels 0, 1, 2
-
-
-def write_tree(root: Path, per_class: dict[str, int], seed: int = 0) -> None:
-    """``root/<split>/<wnid>/<i>.JPEG``: random colour images of assorted sizes."""
-    rng = np.random.default_rng(seed)
-    for split, count in per_class.items():
-        for wnid in CLASSES:
-            folder = root / split / wnid
-            folder.mkdir(parents=True)
-            for i in range(count):
-                height, width = rng.integers(20, 60, 2)
-                Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8)).save(folder / f"{wnid}_{i}.JPEG")
+CLASSES = wnids(3)  # sorted: labels 0, 1, 2
 
 
 @pytest.fixture
 def tree(tmp_path) -> Path:
-    write_tree(tmp_path, {"train": 4, "val": 2})
+    write_tree(tmp_path, {"train": 4, "val": 2}, CLASSES)
     return tmp_path
 
 
