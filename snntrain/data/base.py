@@ -112,7 +112,10 @@ class BatchLoader:
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
+        """Shuffle for ``epoch``; inputs with random per-epoch views (``set_epoch`` of their own) follow it."""
         self.epoch = epoch
+        if hasattr(self.split.x, "set_epoch"):
+            self.split.x.set_epoch(epoch)
 
     def _batches(self) -> list[np.ndarray]:
         n = len(self.split)

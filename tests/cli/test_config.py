@@ -21,8 +21,9 @@ def group_options():
             yield group, path.stem
 
 
-# Options that need another choice to make sense (VGG-11 downsamples 8x8 digits to nothing).
-COMPANIONS = {("model", "vgg11"): ["dataset=cifar10"]}
+# Options that need another choice to make sense (VGG-11 downsamples 8x8 digits to nothing; the
+# default MLP over 224x224 ImageNet images would have 120 M weights).
+COMPANIONS = {("model", "vgg11"): ["dataset=cifar10"], ("dataset", "imagenet"): ["model=sew_resnet34"]}
 
 
 @pytest.mark.parametrize("group, option", list(group_options()))

@@ -44,11 +44,14 @@ def test_header_names_the_command_and_the_paper_figure(name):
     assert f"{paper.value:g}" in header, f"{name}: paper.value={paper.value} is not the figure in the header"
 
 
-def test_the_imagenet_row_is_config_only_and_says_so():
-    text = (FOLDER / "ratebp_imagenet_sewresnet34.yaml").read_text()
-    assert "CONFIG ONLY" in text
-    with pytest.raises(MissingConfigException):
-        compose_config(["experiment=ratebp_imagenet_sewresnet34"])
+def test_the_imagenet_row_builds_sew_resnet34_for_224px_imagenet():
+    from snntrain.engine.run import plan
+
+    assert "CONFIG ONLY" not in (FOLDER / "ratebp_imagenet_sewresnet34.yaml").read_text()
+    p = plan(compose_config(["experiment=ratebp_imagenet_sewresnet34"]))  # no data is read
+    assert p.source.info.input_shape == (3, 224, 224) and p.source.info.num_classes == 1000
+    assert sum(q.numel() for q in p.model.parameters()) == 21_797_672
+    assert (p.T, p.cfgs["dataset"].batch_size, p.cfgs["optimizer"].lr, p.cfgs["model"].connect) == (4, 512, 0.2, "ADD")
 
 
 def test_default_config_has_no_paper_figure():

@@ -39,9 +39,16 @@ def test_smoke_keeps_data_that_is_present():
 
 
 def test_rows_that_do_not_compose_are_skipped_with_the_reason():
-    groups, skipped = reproduce.plan_rows(["digits_cnn", "ratebp_imagenet_sewresnet34"], smoke=True)
+    groups, skipped = reproduce.plan_rows(["digits_cnn", "no_such_row"], smoke=True)
     assert list(groups.values()) == [["digits_cnn"]]
-    assert "imagenet" in skipped["ratebp_imagenet_sewresnet34"] or "sew_resnet34" in skipped["ratebp_imagenet_sewresnet34"]
+    assert "no_such_row" in skipped["no_such_row"]
+
+
+def test_the_imagenet_row_smokes_on_synthetic_224px_data_when_imagenet_is_absent():
+    groups, skipped = reproduce.plan_rows(["ratebp_imagenet_sewresnet34"], smoke=True)
+    assert not skipped
+    (extra,) = groups
+    assert extra[:3] == ("dataset=synthetic", "dataset.input_shape=[3,224,224]", "dataset.num_classes=1000")
 
 
 @pytest.mark.slow
