@@ -26,6 +26,10 @@ def test_synthetic_data_has_the_asked_shape_and_follows_the_seed():
     assert 0.0 <= float(a.train.x.min()) and float(a.train.x.max()) <= 1.0
     assert set(a.train.y.tolist()) <= {0, 1, 2}
     assert not torch.equal(a.train.x, build("dataset", cfg.dataset, 8, 4).load().train.x)
+    source = build("dataset", cfg.dataset, 7, 4)
+    for x, y in zip(a.test.x[:16], a.test.y[:16]):  # half uniform noise, half the class's fixed pattern
+        noise = x - 0.5 * torch.from_numpy(source.pattern(int(y)))
+        assert 0.0 <= float(noise.min()) and float(noise.max()) < 0.5
 
 
 def test_synthetic_data_refuses_the_events_encoder():
