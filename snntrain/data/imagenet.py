@@ -32,8 +32,8 @@ import torch
 from PIL import Image
 
 from snntrain.config.checks import one_of, require
-from snntrain.data.base import DataBundle, DatasetConfig, DatasetInfo, Split, stratified_split
-from snntrain.data.vision import ImageScaling
+from snntrain.data.base import DataBundle, DatasetInfo, Split, stratified_split
+from snntrain.data.vision import ColourImagesConfig, ImageScaling
 from snntrain.errors import DatasetError
 from snntrain.registry import register
 
@@ -44,7 +44,7 @@ CROP_RATIO = (3 / 4, 4 / 3)
 
 
 @dataclass
-class ImageNetConfig(DatasetConfig):
+class ImageNetConfig(ColourImagesConfig):
     """``dataset=imagenet``: ``image_size`` (crop side), ``workers`` (decoding threads), ``num_classes`` (class folders)."""
 
     name: str = "imagenet"
@@ -53,13 +53,11 @@ class ImageNetConfig(DatasetConfig):
     image_size: int = 224
     workers: int = 8
     num_classes: int = 1000
-    normalize: bool = True
 
     def __post_init__(self) -> None:
         super().__post_init__()
         require(not self.download, "dataset.download", self.download, "ImageNet cannot be downloaded automatically (it needs an image-net.org account); set dataset.download=false and point dataset.root at your copy")
         one_of("dataset.encoder", self.encoder, ["direct", "poisson"])
-        require(not (self.encoder == "poisson" and self.normalize), "dataset.normalize", self.normalize, "the poisson encoder needs pixels in [0, 1]; set dataset.normalize=false")
         require(self.image_size >= 8, "dataset.image_size", self.image_size, "it must be >= 8 pixels")
         require(self.workers >= 1, "dataset.workers", self.workers, "it must be >= 1 thread")
         require(self.num_classes > 1, "dataset.num_classes", self.num_classes, "it must be > 1")

@@ -62,8 +62,9 @@ class FashionMNISTConfig(DatasetConfig):
 
 
 @dataclass
-class CIFAR10Config(DatasetConfig):
-    name: str = "cifar10"
+class ColourImagesConfig(DatasetConfig):
+    """Keys of the colour-image datasets (CIFAR, ImageNet), whose uint8 batches become floats after augmentation."""
+
     normalize: bool = True  # per-channel mean/std after augmentation (direct encoding only)
 
     def __post_init__(self) -> None:
@@ -72,6 +73,11 @@ class CIFAR10Config(DatasetConfig):
             not (self.normalize and self.encoder == "poisson"), "dataset.normalize", self.normalize,
             "the poisson encoder needs intensities in [0, 1], which normalised pixels are not; set dataset.normalize=false",
         )
+
+
+@dataclass
+class CIFAR10Config(ColourImagesConfig):
+    name: str = "cifar10"
 
 
 @dataclass
