@@ -82,15 +82,14 @@ def run(args) -> list[dict]:
 def recordings(args, root: Path) -> tuple[list[Path], np.ndarray, FrameSpec, convert.Reader]:
     """Write ``args.files`` synthetic recordings of ``args.dataset``; their paths, labels, frame spec and reader."""
     rng, per_class = np.random.default_rng(0), args.files // 10
-    framing = FramingConfig(values=args.values)
     if args.dataset == "nmnist":
         files = write_split(root / "Train", per_class, rng, args.events)
         labels = np.array([int(p.parent.name) for p in files])
-        return files, labels, FrameSpec.from_config(framing, args.T, False), read_events
+        return files, labels, FrameSpec.from_config(FramingConfig(values=args.values), args.T, False), read_events
     by_class = write_dataset(root, per_class, rng, args.events)
     files = [path for paths in by_class.values() for path in paths]
     labels = np.repeat(np.arange(len(by_class)), per_class)
-    framing.mode = "n_event_bins"
+    framing = FramingConfig(mode="n_event_bins", values=args.values)  # dataset=cifar10_dvs's framing
     return files, labels, FrameSpec.from_config(framing, args.T, False, (128, 128), (48, 48)), read_recording
 
 

@@ -92,25 +92,27 @@ class CIFAR10DVS(EventDataset):
         chosen = split_per_class(labels, self.cfg.train_fraction, name == "train")
         return [files[i] for i in chosen], labels[chosen]
 
+    def class_archives(self) -> list[Path]:
+        """The per-class archives ``root/<class>.zip`` that are on disk."""
+        return [self.root / f"{c}.zip" for c in CLASSES if (self.root / f"{c}.zip").is_file()]
+
     def obtain(self, name: str) -> None:
         """Extract the class archives (from Tonic's CIFAR10DVS.zip first, downloading it if allowed)."""
-        class_zips = {f"{c}.zip" for c in CLASSES}
-        present = lambda: [self.root / z for z in sorted(class_zips) if (self.root / z).is_file()]  # noqa: E731
-        if not present():
+        if not self.class_archives():
             outer = self.root / "CIFAR10DVS.zip"
             if not outer.is_file() and self.cfg.download:
                 from tonic.datasets import CIFAR10DVS as Tonic
 
                 outer = archive.download(Tonic.url, self.root, Tonic.filename, Tonic.file_md5, "cifar10_dvs")
             if outer.is_file():
-                archive.extract_named(outer, class_zips, self.root)
-        if not present():
+                archive.extract_named(outer, {f"{c}.zip" for c in CLASSES}, self.root)
+        if not self.class_archives():
             raise DatasetError(
                 f"dataset=cifar10_dvs: no recordings under {self.root}. Expected {self.root}/<class>/*.aedat "
                 f"(or *.aedat4, or under {self.root}/{TONIC_FOLDER}/) for the classes {', '.join(CLASSES)}, "
                 f"or their archives airplane.zip ... truck.zip, or CIFAR10DVS.zip, in {self.root}. {WHERE_FROM}"
             )
-        for path in present():
+        for path in self.class_archives():
             archive.extract_folder(path, path.stem, self.root)
 
 
