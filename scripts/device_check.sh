@@ -3,6 +3,7 @@
 # time limit inside a total budget, then one combined table is printed.
 #   bash scripts/device_check.sh                 # BUDGET=420 s in all, PIECE_LIMIT=240 s each
 #   PYTHON=.venv/bin/python BUDGET=300 bash scripts/device_check.sh
+#   CHECK_LOGS=outputs/check bash scripts/device_check.sh   # keep the pieces' logs and JSON
 # A piece that is cut off or fails gets a row saying so, with the tail of its log.
 # Without a GPU every piece prints 'skipped' rows and the script exits 0.
 set -u
@@ -11,7 +12,8 @@ cd "$ROOT"
 PYTHON="${PYTHON:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python )}"
 BUDGET="${BUDGET:-420}"
 PIECE_LIMIT="${PIECE_LIMIT:-240}"
-OUT="$(mktemp -d)"
+OUT="${CHECK_LOGS:-$(mktemp -d)}"  # CHECK_LOGS=DIR keeps each piece's log and JSON there
+mkdir -p "$OUT"
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 start=$SECONDS
 status=0

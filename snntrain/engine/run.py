@@ -63,6 +63,11 @@ def train(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int = 1, da
     ``rank``/``world_size``: this process's place in a data-parallel group (engine/distributed.py);
     every rank builds the same model from the same seed.
     """
+    return make_trainer(cfg, run_dir, rank, world_size, data).fit()
+
+
+def make_trainer(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int = 1, data: DataBundle | None = None) -> Trainer:
+    """The trainer ``train`` fits: everything built, the data read (unless ``data`` is given)."""
     p = plan(cfg)
     distributed.seed_rank(p.seed, rank)
     data = data if data is not None else p.source.load()
@@ -70,10 +75,9 @@ def train(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int = 1, da
     logger = build("logger", cfg.logger, Path(run_dir), rank == 0)
     if dcfg.encoder == "events":
         logger.images("data/event_frames", class_examples_image(data.train))
-    trainer = Trainer(
+    return Trainer(
         p.cfgs["trainer"], p.model, p.method, p.optimizer, p.scheduler, p.codec, data, p.T, dcfg.encoder,
         Path(run_dir), logger, seed=p.seed, batch_size=dcfg.batch_size, eval_batch_size=dcfg.eval_batch_size,
         poisson_scale=dcfg.poisson_scale, augment=dcfg.augment, config_dict=OmegaConf.to_container(cfg, resolve=True),
         rank=rank, world_size=world_size,
     )
-    return trainer.fit()

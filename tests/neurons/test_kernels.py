@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
 import random
 import shutil
 import sys
@@ -24,10 +23,6 @@ from snntrain.neurons.kernels.fused import fused_lif
 from snntrain.neurons.kernels.lif_scan import ENGINE as SCAN
 from snntrain.neurons.kernels.lif_scan import lif_scan
 from snntrain.neurons.lif import LIF, LIFConfig, lif_multistep
-
-# Triton kernels run on the CPU through its interpreter, which triton.jit reads when a kernel is
-# defined: set before the fixture below first imports the kernels.
-os.environ.setdefault("TRITON_INTERPRET", "1")
 
 COMBOS = list(itertools.product([True, False], [True, False], ["sigmoid", "atan", "triangle"]))
 IDS = [f"{'soft' if s else 'hard'}-{'detach' if d else 'attached'}-{g}" for s, d, g in COMBOS]
@@ -85,7 +80,10 @@ def lif_triton():
     pytest.importorskip("triton")
     from snntrain.neurons.kernels import lif_triton
 
-    assert lif_triton._INTERPRETED, "TRITON_INTERPRET=1 must be set before the kernels are defined"
+    if not lif_triton._INTERPRETED:
+        # tests/conftest.py sets TRITON_INTERPRET=1 where there is no GPU (CI); with one, the
+        # kernels compile for it and tests/cuda checks them on CUDA tensors instead.
+        pytest.skip("Triton compiles for the GPU in this process; tests/cuda covers the kernels")
     return lif_triton.lif_triton
 
 
@@ -210,3 +208,24 @@ def test_trainer_channels_last_switch(tmp_path):
     cfg = compose_config([*SMOKE, "model=cnn", "model.spec=4C3-P2", "trainer.channels_last=true", "T=2"])
     metrics = train(cfg, tmp_path)
     assert metrics["epochs"] == 1 and metrics["final_train_loss"] > 0
+
+
+# ----- rounding on the GPU -----------------------------------------------------------------------
+@pytest.mark.parametrize("module", ["snntrain.neurons.kernels.lif_triton", "snntrain.neurons.kernels.cuba_triton", "snntrain.methods.hm2bp.psp_triton"])
+def test_every_triton_launch_rounds_like_the_reference(module):
+    """Each ``kernel[grid](...)`` launch passes ``**EXACT_ROUNDING`` (no fused multiply-adds).
+
+    Only compiled GPU kernels fuse, so tests/cuda sees the effect (identical spikes on both
+    devices); the interpreter never does, which is why this checks the launches themselves.
+    """
+    import ast
+    import importlib
+    import inspect
+
+    pytest.importorskip("triton")
+    tree = ast.parse(inspect.getsource(importlib.import_module(module)))
+    launches = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Subscript)]
+    assert launches, f"no kernel launch found in {module}"
+    for call in launches:
+        spread = [k.value.id for k in call.keywords if k.arg is None and isinstance(k.value, ast.Name)]
+        assert "EXACT_ROUNDING" in spread, f"{module}, line {call.lineno}: launch without **EXACT_ROUNDING"

@@ -14,6 +14,7 @@ import triton
 import triton.language as tl
 
 from snntrain.methods.hm2bp.psp import _NEVER, PSPKernel
+from snntrain.neurons.kernels import EXACT_ROUNDING
 
 
 @triton.jit
@@ -72,6 +73,6 @@ def psp_matrix_triton(spikes: torch.Tensor, kernel: PSPKernel) -> torch.Tensor:
         kernel.tau_m, kernel.tau_s, float(kernel.t_ref), int(kernel.window),
         math.exp(-1.0 / kernel.tau_m), math.exp(-1.0 / kernel.tau_s), 1.0 / (1.0 - kernel.tau_s / kernel.tau_m),
         math.exp(-(kernel.window + 0.5) / kernel.tau_m), _NEVER,
-        BLOCK=block,
+        BLOCK=block, **EXACT_ROUNDING,
     )
     return psp

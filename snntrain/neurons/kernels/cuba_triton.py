@@ -14,6 +14,7 @@ import triton
 import triton.language as tl
 
 from snntrain.neurons.cuba import CUBAParams, CUBAState
+from snntrain.neurons.kernels import EXACT_ROUNDING
 
 
 @triton.jit
@@ -69,6 +70,6 @@ def cuba_multistep_triton(drive: torch.Tensor, state: CUBAState, p: CUBAParams) 
     _cuba_kernel[grid](
         drive, spikes, current, voltage, refractory, pending,
         steps, batch, width, p.decay_m, p.decay_s, 1.0 / p.tau_s, p.threshold, float(p.t_ref), p.inhibition,
-        LATERAL=lateral, BLOCK_B=block_b, BLOCK_N=block_n,
+        LATERAL=lateral, BLOCK_B=block_b, BLOCK_N=block_n, **EXACT_ROUNDING,
     )
     return spikes.view(torch.bool), CUBAState(current, voltage, refractory, pending)

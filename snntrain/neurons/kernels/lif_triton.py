@@ -17,6 +17,7 @@ import triton
 import triton.language as tl
 
 from snntrain.neurons import backends
+from snntrain.neurons.kernels import EXACT_ROUNDING
 from snntrain.neurons.kernels.fused import Engine, fused_lif
 from snntrain.neurons.kernels.lif_scan import state_dtype
 
@@ -125,7 +126,7 @@ def forward(x, v0, decay, threshold, soft_reset, save_u):
         with _on_device(x):
             _lif_forward[_grid(n)](
                 x, x if v0 is None else v0, spikes, spikes if u is None else u, v_last,
-                n, T, decay, threshold, HAS_V0=v0 is not None, SOFT=soft_reset, SAVE_U=save_u, BLOCK=BLOCK,
+                n, T, decay, threshold, HAS_V0=v0 is not None, SOFT=soft_reset, SAVE_U=save_u, BLOCK=BLOCK, **EXACT_ROUNDING,
             )
     return spikes, u, v_last
 
@@ -141,7 +142,7 @@ def backward(grad_s, grad_v, u, decay, threshold, soft_reset, detach_reset, surr
             _lif_backward[_grid(n)](
                 grad_s, u if grad_v is None else grad_v, u, grad_x, grad_v0,
                 n, T, (T - 1) * n, decay, threshold, alpha, HAS_GV=grad_v is not None, SOFT=soft_reset,
-                DETACH=detach_reset, SURROGATE=SURROGATE_IDS[surrogate], BLOCK=BLOCK,
+                DETACH=detach_reset, SURROGATE=SURROGATE_IDS[surrogate], BLOCK=BLOCK, **EXACT_ROUNDING,
             )
     return grad_x, grad_v0
 
