@@ -10,16 +10,14 @@ of its weight-gradient routes (from the reconstruction, and from the factors wit
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 
 from snntrain.compress.factor_grad import conv2d_weight_grad_from_factors
 from snntrain.compress.hosvd import hosvd
+from tests.golden import golden_arrays, relative_error
 
-GOLDEN = Path(__file__).resolve().parents[2].parent / "shared" / "golden" / "hosvd_official.npz"
 TOLERANCE = 1e-11
 TENSORS = ["lowrank", "spikes", "rates", "smooth"]
 EPS = {"eps80": 0.8, "eps90": 0.9, "eps99": 0.99}
@@ -27,16 +25,7 @@ EPS = {"eps80": 0.8, "eps90": 0.9, "eps99": 0.99}
 
 @pytest.fixture(scope="module")
 def golden() -> dict[str, np.ndarray]:
-    if not GOLDEN.is_file():
-        pytest.skip(f"golden file {GOLDEN} is absent (it lives in ../shared/golden beside the checkout, never in it)")
-    with np.load(GOLDEN, allow_pickle=False) as z:
-        return {key: z[key] for key in z.files}
-
-
-def relative_error(mine: torch.Tensor, golden: np.ndarray) -> float:
-    """The README's metric: max |mine − golden| / max |golden|."""
-    reference = torch.from_numpy(golden)
-    return float((mine - reference).abs().max() / reference.abs().max())
+    return golden_arrays("hosvd_official.npz")
 
 
 def test_the_file_covers_the_tensors_and_thresholds_tested(golden):

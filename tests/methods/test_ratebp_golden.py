@@ -10,8 +10,6 @@ statistics after the step and every parameter gradient (already × 1/T), for a t
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
@@ -23,8 +21,8 @@ from snntrain.models.base import SpikingNet
 from snntrain.neurons import reset_states
 from snntrain.neurons.lif import LIF, LIFConfig
 from snntrain.neurons.modes import RECORD
+from tests.golden import golden_arrays, relative_error
 
-GOLDEN = Path(__file__).resolve().parents[2].parent / "shared" / "golden" / "ratebp_official.npz"
 TOLERANCE = 1e-12
 CASES = ["const", "vary"]
 # The README's layer names -> snntrain's module names in the network built below.
@@ -35,16 +33,7 @@ NORMS = {"bn1": "body.1", "bn2": "body.4"}
 
 @pytest.fixture(scope="module")
 def golden() -> dict[str, np.ndarray]:
-    if not GOLDEN.is_file():
-        pytest.skip(f"golden file {GOLDEN} is absent (it lives in ../shared/golden beside the checkout, never in it)")
-    with np.load(GOLDEN, allow_pickle=False) as z:
-        return {key: z[key] for key in z.files}
-
-
-def relative_error(mine: torch.Tensor, golden: np.ndarray) -> float:
-    """The README's metric: max |mine − golden| / max |golden|."""
-    reference = torch.from_numpy(np.asarray(golden, dtype=np.float64))
-    return float((mine.detach().double() - reference).abs().max() / reference.abs().max())
+    return golden_arrays("ratebp_official.npz")
 
 
 def official_network(z: dict[str, np.ndarray]) -> SpikingNet:
