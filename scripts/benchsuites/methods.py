@@ -63,7 +63,7 @@ def measure(method: str, T: int, batch: int, steps: int, warmup: int, device_nam
     torch.manual_seed(0)
     model = build("model", cfg.model, shape, CLASSES, build("neuron", cfg.neuron)).to(device)
     grad_method = build("method", cfg.method, T)
-    optimizer = build("optimizer", cfg.optimizer, model.parameters())
+    optimizer = build("optimizer", cfg.optimizer, model)
     codec = build("compression", cfg.compression)
     x = (torch.rand(T, batch, *shape, device=device) < 0.1).float()
     y = torch.randint(0, CLASSES, (batch,), device=device)

@@ -99,3 +99,23 @@ def check_compatible(model: nn.Module, state_dict: dict[str, torch.Tensor], path
             f"checkpoint {path} does not fit this model ({', '.join(parts)}). It was written by a "
             "different model or config; resume with the config it was trained with."
         )
+
+
+def check_optimizer_groups(optimizer: torch.optim.Optimizer, state: dict[str, Any], path: Path) -> None:
+    """Raise a CheckpointError unless the checkpoint's optimizer groups hold the parameters ``optimizer``'s do.
+
+    The groups come from ``optimizer.no_decay``; loading another split would hand each
+    parameter another's momentum. Groups are compared by parameter names where the checkpoint
+    records them, by size otherwise.
+    """
+    saved, own = state["optimizer"]["param_groups"], optimizer.param_groups
+    named = all("param_names" in g for g in saved)
+    layout = (lambda g: g["param_names"]) if named else (lambda g: len(g["params"]))
+    if [layout(g) for g in saved] == [layout(g) for g in own]:
+        return
+    saved_no_decay = state.get("config", {}).get("optimizer", {}).get("no_decay", [])
+    raise CheckpointError(
+        f"checkpoint {path} holds optimizer state for parameter groups of {[len(g['params']) for g in saved]} parameters, "
+        f"this run's optimizer has {[len(g['params']) for g in own]}: it was written with another optimizer.no_decay "
+        f"(its config: {saved_no_decay!r}) or model; resume with the config it was trained with."
+    )

@@ -1,4 +1,8 @@
-"""Optimisers and learning-rate schedules, registered by name."""
+"""Optimisers and learning-rate schedules, registered by name.
+
+Every optimizer is built from the model, not a parameter list: ``optimizer.no_decay`` splits its
+parameters into a decayed and an undecayed group (``engine.param_groups``).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,22 @@ import math
 from dataclasses import dataclass, field
 
 import torch
+from torch import nn
 
 from snntrain.config.checks import positive, require
+from snntrain.engine.param_groups import weight_decay_groups
 from snntrain.registry import register
 
 
 @dataclass
-class AdamConfig:
+class NoDecayConfig:
+    """``optimizer.no_decay``: parameters without weight decay (kinds ``bias``, ``norm`` or full names; see ``engine.param_groups``)."""
+
+    no_decay: list[str] = field(default_factory=list)
+
+
+@dataclass
+class AdamConfig(NoDecayConfig):
     name: str = "adam"
     lr: float = 1e-3
     betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
@@ -31,7 +44,7 @@ class AdamWConfig(AdamConfig):
 
 
 @dataclass
-class SGDConfig:
+class SGDConfig(NoDecayConfig):
     name: str = "sgd"
     lr: float = 0.1
     momentum: float = 0.9
@@ -45,18 +58,18 @@ class SGDConfig:
 
 
 @register("optimizer", "adam", AdamConfig)
-def build_adam(cfg: AdamConfig, params) -> torch.optim.Optimizer:
-    return torch.optim.Adam(params, lr=cfg.lr, betas=tuple(cfg.betas), weight_decay=cfg.weight_decay)
+def build_adam(cfg: AdamConfig, model: nn.Module) -> torch.optim.Optimizer:
+    return torch.optim.Adam(weight_decay_groups(model, cfg.weight_decay, cfg.no_decay), lr=cfg.lr, betas=tuple(cfg.betas))
 
 
 @register("optimizer", "adamw", AdamWConfig)
-def build_adamw(cfg: AdamWConfig, params) -> torch.optim.Optimizer:
-    return torch.optim.AdamW(params, lr=cfg.lr, betas=tuple(cfg.betas), weight_decay=cfg.weight_decay)
+def build_adamw(cfg: AdamWConfig, model: nn.Module) -> torch.optim.Optimizer:
+    return torch.optim.AdamW(weight_decay_groups(model, cfg.weight_decay, cfg.no_decay), lr=cfg.lr, betas=tuple(cfg.betas))
 
 
 @register("optimizer", "sgd", SGDConfig)
-def build_sgd(cfg: SGDConfig, params) -> torch.optim.Optimizer:
-    return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=cfg.nesterov)
+def build_sgd(cfg: SGDConfig, model: nn.Module) -> torch.optim.Optimizer:
+    return torch.optim.SGD(weight_decay_groups(model, cfg.weight_decay, cfg.no_decay), lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov)
 
 
 @dataclass

@@ -50,7 +50,7 @@ def plan(cfg: DictConfig) -> Plan:
     check = getattr(method, "check", None)
     if check is not None:
         check(model, cfgs)
-    optimizer = build("optimizer", cfg.optimizer, model.parameters())
+    optimizer = build("optimizer", cfg.optimizer, model)
     scheduler = build("scheduler", cfg.scheduler, optimizer, cfgs["trainer"].max_epochs)
     codec = build("compression", cfg.compression)
     codec.check(model, method)

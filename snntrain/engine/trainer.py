@@ -448,6 +448,7 @@ class Trainer:
             path = Path(target).expanduser()
             state = checkpoint.load(path, map_location=self.device)
         checkpoint.check_compatible(self.model, state["model"], path)
+        checkpoint.check_optimizer_groups(self.optimizer, state, path)
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])

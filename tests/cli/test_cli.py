@@ -60,6 +60,7 @@ def test_cfg_job_prints_the_composed_config(tmp_path):
         (["T=0"], "T=0 is not allowed"),
         (["trainer.nosuch=1"], "nosuch"),
         (["dataset=mnist", "dataset.root=nowhere"], "dataset.download=true"),
+        (["optimizer.no_decay=[nonsense]"], "optimizer.no_decay=['nonsense'] is not allowed"),
     ],
 )
 def test_bad_input_is_one_message_not_a_traceback(args, words, tmp_path):
