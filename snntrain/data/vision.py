@@ -63,9 +63,15 @@ class FashionMNISTConfig(DatasetConfig):
 
 @dataclass
 class ColourImagesConfig(DatasetConfig):
-    """Keys of the colour-image datasets (CIFAR, ImageNet), whose uint8 batches become floats after augmentation."""
+    """Keys of the colour-image datasets (CIFAR, ImageNet), whose uint8 batches become floats after augmentation.
+
+    ``mean``/``std``: the per-channel statistics ``normalize`` uses; null = the dataset's own
+    (``CIFAR10_SPEC``, ``CIFAR100_SPEC``, ``imagenet.MEAN``/``STD``). Both or neither, with ``normalize``.
+    """
 
     normalize: bool = True  # per-channel mean/std after augmentation (direct encoding only)
+    mean: list[float] | None = None
+    std: list[float] | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -73,6 +79,19 @@ class ColourImagesConfig(DatasetConfig):
             not (self.normalize and self.encoder == "poisson"), "dataset.normalize", self.normalize,
             "the poisson encoder needs intensities in [0, 1], which normalised pixels are not; set dataset.normalize=false",
         )
+        require((self.mean is None) == (self.std is None), "dataset.mean", self.mean, f"set it together with dataset.std (now {self.std!r}), or neither")
+        if self.mean is None:
+            return
+        require(self.normalize, "dataset.mean", self.mean, "it is used only with dataset.normalize=true; drop dataset.mean and dataset.std")
+        require(len(self.mean) == 3, "dataset.mean", self.mean, "one value per colour channel (3)")
+        require(len(self.std) == 3 and all(s > 0 for s in self.std), "dataset.std", self.std, "three values > 0, one per colour channel")
+
+    def scaling(self, mean: tuple[float, ...], std: tuple[float, ...]) -> ImageScaling:
+        """The batch transform these keys ask for: to [0, 1], then normalised with ``dataset.mean``/``std``
+        when set, else with the dataset's own ``mean``/``std``, unless ``normalize`` is false."""
+        if not self.normalize:
+            return ImageScaling()
+        return ImageScaling(tuple(self.mean), tuple(self.std)) if self.mean is not None else ImageScaling(mean, std)
 
 
 @dataclass
@@ -189,7 +208,7 @@ class CIFAR:
 
     def transform(self) -> ImageScaling:
         """What the trainer applies to each batch after augmentation."""
-        return ImageScaling(self.spec.mean, self.spec.std) if self.cfg.normalize else ImageScaling()
+        return self.cfg.scaling(self.spec.mean, self.spec.std)
 
     def load(self) -> DataBundle:
         train, test = self._split(True), self._split(False)
