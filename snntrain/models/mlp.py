@@ -29,14 +29,22 @@ class MLPConfig:
         one_of("model.init", self.init, INITS)
 
 
-INITS = ["default", "uniform"]
+INITS = ["default", "uniform", "normal"]
 
 
 def init_weights(net: nn.Module, scheme: str) -> None:
-    """``default`` keeps torch's init; ``uniform`` draws every weight from U(-1, 1) (HM2-BP)."""
+    """``default`` keeps torch's init; ``uniform`` draws every weight from U(-1, 1) (HM2-BP);
+    ``normal`` draws conv and linear weights from N(0, 0.5²) and zeroes their biases (the official
+    rate-BP VGG's ``_initialize_weights``, Tab-ct/rate-based-backpropagation ``model/vgg.py``)."""
     if scheme == "uniform":
         for p in net.parameters():
             nn.init.uniform_(p, -1.0, 1.0)
+    if scheme == "normal":
+        for m in net.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.init.normal_(m.weight, 0.0, 0.5)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
 
 
 def linear_stack(

@@ -13,7 +13,9 @@ shortcut (1x1/2 conv-BN-neuron when the shape changes), and joins their spikes w
 element-wise connect function ``g`` (``model.connect``): ADD ``a + s``, AND ``a * s``, IAND
 ``(1 - a) * s``, with ``a`` the residual branch's spikes and ``s`` the shortcut's.
 
-Every convolution is followed by BatchNorm (so convolutions have no bias). Both accept any
+Every convolution is followed by BatchNorm, so a conv bias is redundant: the BatchNorm removes it
+and its gradient is zero. ``model.conv_bias=true`` adds one anyway to every convolution, as the
+official rate-BP SEW-ResNet-34 does (``model/sew_resnet.py``: 8,512 more parameters). Both accept any
 [C, H, W] input; SEW-ResNet-34 downsamples by 32 (a 224x224 image ends at 7x7, a 32x32 one at
 1x1, smaller inputs stay at 1x1).
 """
@@ -40,8 +42,8 @@ from snntrain.models.mlp import linear_stack
 from snntrain.registry import register
 
 
-def conv_bn(c_in: int, c_out: int, kernel: int, stride: int) -> list[nn.Module]:
-    return [TimeConv2d(c_in, c_out, kernel, stride=stride, padding=kernel // 2, bias=False), TimeBatchNorm2d(c_out)]
+def conv_bn(c_in: int, c_out: int, kernel: int, stride: int, bias: bool) -> list[nn.Module]:
+    return [TimeConv2d(c_in, c_out, kernel, stride=stride, padding=kernel // 2, bias=bias), TimeBatchNorm2d(c_out)]
 
 
 def connect_add(a: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
@@ -74,11 +76,13 @@ class BasicBlock(nn.Module):
     ``CONNECT[sew]``, shortcut = identity or 1x1 conv-BN-neuron, and no neuron after ``g``.
     """
 
-    def __init__(self, c_in: int, c_out: int, stride: int, make_neuron: Callable[[], nn.Module], sew: str | None = None) -> None:
+    def __init__(
+        self, c_in: int, c_out: int, stride: int, make_neuron: Callable[[], nn.Module], sew: str | None = None, conv_bias: bool = False,
+    ) -> None:
         super().__init__()
-        residual = [*conv_bn(c_in, c_out, 3, stride), make_neuron(), *conv_bn(c_out, c_out, 3, 1)]
+        residual = [*conv_bn(c_in, c_out, 3, stride, conv_bias), make_neuron(), *conv_bn(c_out, c_out, 3, 1, conv_bias)]
         reshaped = stride != 1 or c_in != c_out
-        shortcut = conv_bn(c_in, c_out, 1, stride) if reshaped else []
+        shortcut = conv_bn(c_in, c_out, 1, stride, conv_bias) if reshaped else []
         if sew is not None:
             residual.append(make_neuron())
             shortcut += [make_neuron()] if reshaped else []
@@ -95,24 +99,27 @@ class BasicBlock(nn.Module):
         return f"connect={self.connect_name}"
 
 
-def stages(channels: int, widths: list[int], blocks: list[int], make_neuron: Callable[[], nn.Module], sew: str | None = None) -> list[nn.Module]:
+def stages(
+    channels: int, widths: list[int], blocks: list[int], make_neuron: Callable[[], nn.Module], sew: str | None = None, conv_bias: bool = False,
+) -> list[nn.Module]:
     """The blocks of every stage: ``blocks[i]`` blocks of ``widths[i]`` channels, stride 2 into every stage but the first."""
     body: list[nn.Module] = []
     for stage, (width, count) in enumerate(zip(widths, blocks)):
         for b in range(count):
-            body.append(BasicBlock(channels, width, 2 if stage > 0 and b == 0 else 1, make_neuron, sew))
+            body.append(BasicBlock(channels, width, 2 if stage > 0 and b == 0 else 1, make_neuron, sew, conv_bias))
             channels = width
     return body
 
 
 @dataclass
 class ResNetConfig:
-    """``model=resnet19``: ``channels`` and ``blocks`` per stage, hidden ``fc`` widths."""
+    """``model=resnet19``: ``channels`` and ``blocks`` per stage, hidden ``fc`` widths, ``conv_bias``."""
 
     name: str = "resnet19"
     channels: list[int] = field(default_factory=lambda: [128, 256, 512])
     blocks: list[int] = field(default_factory=lambda: [3, 3, 2])
     fc: list[int] = field(default_factory=lambda: [256])
+    conv_bias: bool = False
 
     def __post_init__(self) -> None:
         require(len(self.channels) == len(self.blocks) > 0, "model.blocks", self.blocks, "one block count per entry of model.channels")
@@ -146,7 +153,7 @@ def spiking_resnet(
     """
     index = itertools.count()
     make_neuron = lambda: neuron(next(index), n_neurons)  # noqa: E731
-    body = [*stem(make_neuron), *stages(cfg.channels[0], cfg.channels, cfg.blocks, make_neuron, sew)]
+    body = [*stem(make_neuron), *stages(cfg.channels[0], cfg.channels, cfg.blocks, make_neuron, sew, cfg.conv_bias)]
     body += [TimeAdaptiveAvgPool2d(1), Flatten()]
     body += linear_stack([cfg.channels[-1], *cfg.fc], num_classes, True, "mean", neuron, next(index), n_neurons)
     return SpikingNet(nn.Sequential(*body), "mean")
@@ -155,14 +162,14 @@ def spiking_resnet(
 @register("model", "resnet19", ResNetConfig)
 def build_resnet19(cfg: ResNetConfig, input_shape: tuple[int, ...], num_classes: int, neuron: NeuronFactory) -> SpikingNet:
     channels = image_channels("resnet19", input_shape, 2 ** (len(cfg.channels) - 1))
-    stem = lambda make_neuron: [*conv_bn(channels, cfg.channels[0], 3, 1), make_neuron()]  # noqa: E731
+    stem = lambda make_neuron: [*conv_bn(channels, cfg.channels[0], 3, 1, cfg.conv_bias), make_neuron()]  # noqa: E731
     return spiking_resnet(cfg, num_classes, neuron, 1 + 2 * sum(cfg.blocks) + len(cfg.fc), stem)
 
 
 @register("model", "sew_resnet34", SEWResNetConfig)
 def build_sew_resnet34(cfg: SEWResNetConfig, input_shape: tuple[int, ...], num_classes: int, neuron: NeuronFactory) -> SpikingNet:
     channels = image_channels("sew_resnet34", input_shape, 1)
-    stem = lambda make_neuron: [*conv_bn(channels, cfg.channels[0], 7, 2), make_neuron(), TimeMaxPool2d(3, stride=2, padding=1)]  # noqa: E731
+    stem = lambda make_neuron: [*conv_bn(channels, cfg.channels[0], 7, 2, cfg.conv_bias), make_neuron(), TimeMaxPool2d(3, stride=2, padding=1)]  # noqa: E731
     # neurons: the stem's, two per block, one per 1x1 shortcut (first block of each later stage), hidden FCs'
     n_neurons = 1 + 2 * sum(cfg.blocks) + len(cfg.blocks) - 1 + len(cfg.fc)
     net = spiking_resnet(cfg, num_classes, neuron, n_neurons, stem, cfg.connect)

@@ -49,6 +49,17 @@ def test_uniform_init_draws_from_unit_interval():
     assert w.min() >= -1 and w.max() <= 1 and w.abs().mean() > 0.4
 
 
+def test_normal_init_is_the_official_rate_bp_vggs():
+    net = build_cnn(CNNConfig(spec="64C3-P2-128", batch_norm=True, init="normal"), (2, 16, 16), 10, lif_factory)
+    layers = [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    assert len(layers) == 3
+    for layer in layers:  # model/vgg.py _initialize_weights: weight ~ N(0, 0.5), bias 0; BatchNorm 1 and 0
+        assert layer.weight.mean().abs() < 0.05 and layer.weight.std().item() == pytest.approx(0.5, rel=0.1)
+        assert not layer.bias.any()
+    bn = next(m for m in net.modules() if isinstance(m, nn.BatchNorm2d))
+    assert bn.weight.eq(1).all() and not bn.bias.any()
+
+
 def test_paper_spec_parses_and_builds():
     assert parse_spec("15C5-P2-40C5-P2-300") == [("conv", 15, 5), ("pool", 2, 2), ("conv", 40, 5), ("pool", 2, 2), ("fc", 300, 0)]
     net = build_cnn(CNNConfig(spec="15C5-P2-40C5-P2-300", padding="valid"), (1, 28, 28), 10, lif_factory)

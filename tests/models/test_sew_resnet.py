@@ -41,6 +41,21 @@ def test_parameter_count_is_resnet34s():
     assert count == resnet34_parameters_by_hand(1000) == 21_797_672  # torchvision's resnet34: 21.8 M
 
 
+def test_conv_bias_adds_the_official_codes_biases_which_batchnorm_makes_inert():
+    """The official rate-BP SEW-ResNet-34 (model/sew_resnet.py) gives every conv a bias: one per output
+    channel of the stem (64), of the 32 block convs and of the 3 shortcut convs."""
+    net = sew((3, 224, 224), 1000, conv_bias=True)
+    conv_channels = 64 + 2 * (3 * 64 + 4 * 128 + 6 * 256 + 3 * 512) + (128 + 256 + 512)
+    assert conv_channels == 8_512 and sum(p.numel() for p in net.parameters()) == 21_797_672 + conv_channels == 21_806_184
+    small = sew(conv_bias=True, channels=[4, 8], blocks=[1, 1]).double()  # every conv feeds a BatchNorm, which removes a bias
+    reset_states(small)
+    build("method", {"name": "ratebp"}, 4).step(small, torch.rand(4, 3, 3, 32, 32, dtype=torch.float64), torch.tensor([0, 1, 2]))
+    convs = [m for m in small.modules() if isinstance(m, TimeConv2d)]
+    assert len(convs) == 1 + 4 + 1 and all(c.bias is not None for c in convs)
+    scale = max(c.weight.grad.abs().max() for c in convs)
+    assert scale > 0 and all(c.bias.grad.abs().max() <= 1e-12 * scale for c in convs)
+
+
 def test_layout_stem_stages_shortcuts_and_neurons():
     calls = []
 
