@@ -1,18 +1,22 @@
 """``dataset=synthetic``: random inputs of any shape, for smoke runs of rows whose data is absent.
 
 Inputs lie in [0, 1] (valid for the direct and Poisson encoders): half uniform noise, half a fixed
-pattern per class, so the classes differ. Everything follows from the seed.
+pattern per class, so the classes differ. Everything follows from the seed. ``dataset.mean`` and
+``dataset.std`` (image shapes only) normalise them per channel, as the image dataset a row's
+``dataset.mean``/``std`` were written for would: the stand-in takes that row's keys.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import torch
 
 from snntrain.config.checks import require
 from snntrain.data.base import DataBundle, DatasetConfig, DatasetInfo, Split
+from snntrain.data.vision import check_channel_statistics
 from snntrain.registry import register
 
 
@@ -23,6 +27,8 @@ class SyntheticConfig(DatasetConfig):
     num_classes: int = 10
     train_size: int = 256
     test_size: int = 64
+    mean: list[float] | None = None
+    std: list[float] | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -30,6 +36,10 @@ class SyntheticConfig(DatasetConfig):
         require(len(self.input_shape) > 0 and all(n > 0 for n in self.input_shape), "dataset.input_shape", self.input_shape, "positive sizes, e.g. [3, 32, 32]")
         require(self.num_classes > 1, "dataset.num_classes", self.num_classes, "it must be > 1")
         require(self.train_size > 0 and self.test_size > 0, "dataset.train_size/test_size", (self.train_size, self.test_size), "both > 0")
+        if self.mean is not None:
+            require(len(self.input_shape) == 3, "dataset.mean", self.mean, "per-channel statistics need an image input_shape [C, H, W]")
+            require(self.encoder != "poisson", "dataset.mean", self.mean, "the poisson encoder needs intensities in [0, 1]; drop dataset.mean and dataset.std")
+        check_channel_statistics(self.mean, self.std, self.input_shape[0])
 
 
 class Synthetic:
@@ -54,7 +64,15 @@ class Synthetic:
         train = self._split(rng, self.cfg.train_size)
         n_val = round(self.cfg.val_fraction * self.cfg.train_size)
         val = train.subset(np.arange(n_val)) if n_val else None
-        return DataBundle(train.subset(np.arange(n_val, self.cfg.train_size)), val, self._split(rng, self.cfg.test_size), self.info)
+        return DataBundle(train.subset(np.arange(n_val, self.cfg.train_size)), val, self._split(rng, self.cfg.test_size), self.info, self.transform())
+
+    def transform(self):
+        """Per-channel normalisation with ``dataset.mean``/``std`` (out of place), or None."""
+        if self.cfg.mean is None:
+            return None
+        from torchvision.transforms.v2.functional import normalize
+
+        return partial(normalize, mean=list(self.cfg.mean), std=list(self.cfg.std))
 
 
 @register("dataset", "synthetic", SyntheticConfig)

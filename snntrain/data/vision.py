@@ -61,6 +61,14 @@ class FashionMNISTConfig(DatasetConfig):
     name: str = "fashion_mnist"
 
 
+def check_channel_statistics(mean: list[float] | None, std: list[float] | None, channels: int) -> None:
+    """``dataset.mean`` and ``dataset.std``: both or neither; one value per channel each, std > 0."""
+    require((mean is None) == (std is None), "dataset.mean", mean, f"set it together with dataset.std (now {std!r}), or neither")
+    if mean is not None:
+        require(len(mean) == channels, "dataset.mean", mean, f"one value per channel ({channels})")
+        require(len(std) == channels and all(s > 0 for s in std), "dataset.std", std, f"{channels} values > 0, one per channel")
+
+
 @dataclass
 class ColourImagesConfig(DatasetConfig):
     """Keys of the colour-image datasets (CIFAR, ImageNet), whose uint8 batches become floats after augmentation.
@@ -79,12 +87,8 @@ class ColourImagesConfig(DatasetConfig):
             not (self.normalize and self.encoder == "poisson"), "dataset.normalize", self.normalize,
             "the poisson encoder needs intensities in [0, 1], which normalised pixels are not; set dataset.normalize=false",
         )
-        require((self.mean is None) == (self.std is None), "dataset.mean", self.mean, f"set it together with dataset.std (now {self.std!r}), or neither")
-        if self.mean is None:
-            return
-        require(self.normalize, "dataset.mean", self.mean, "it is used only with dataset.normalize=true; drop dataset.mean and dataset.std")
-        require(len(self.mean) == 3, "dataset.mean", self.mean, "one value per colour channel (3)")
-        require(len(self.std) == 3 and all(s > 0 for s in self.std), "dataset.std", self.std, "three values > 0, one per colour channel")
+        check_channel_statistics(self.mean, self.std, 3)
+        require(self.mean is None or self.normalize, "dataset.mean", self.mean, "it is used only with dataset.normalize=true; drop dataset.mean and dataset.std")
 
     def scaling(self, mean: tuple[float, ...], std: tuple[float, ...]) -> ImageScaling:
         """The batch transform these keys ask for: to [0, 1], then normalised with ``dataset.mean``/``std``

@@ -115,8 +115,8 @@ def test_dataset_mean_and_std_replace_the_statistics_normalize_uses(dataset):
         (["dataset.mean=[0.5,0.5,0.5]"], "dataset.mean=[0.5, 0.5, 0.5] is not allowed: set it together with dataset.std (now None), or neither"),
         (["dataset.std=[0.2,0.2,0.2]"], "dataset.mean=None is not allowed: set it together with dataset.std (now [0.2, 0.2, 0.2]), or neither"),
         (["dataset.mean=[0.5,0.5,0.5]", "dataset.std=[0.2,0.2,0.2]", "dataset.normalize=false"], "it is used only with dataset.normalize=true"),
-        (["dataset.mean=[0.5,0.5]", "dataset.std=[0.2,0.2,0.2]"], "dataset.mean=[0.5, 0.5] is not allowed: one value per colour channel (3)"),
-        (["dataset.mean=[0.5,0.5,0.5]", "dataset.std=[0.2,0.0,0.2]"], "dataset.std=[0.2, 0.0, 0.2] is not allowed: three values > 0"),
+        (["dataset.mean=[0.5,0.5]", "dataset.std=[0.2,0.2,0.2]"], "dataset.mean=[0.5, 0.5] is not allowed: one value per channel (3)"),
+        (["dataset.mean=[0.5,0.5,0.5]", "dataset.std=[0.2,0.0,0.2]"], "dataset.std=[0.2, 0.0, 0.2] is not allowed: 3 values > 0, one per channel"),
     ],
 )
 def test_bad_mean_and_std_fail_naming_the_key(overrides, words):
@@ -125,8 +125,16 @@ def test_bad_mean_and_std_fail_naming_the_key(overrides, words):
     assert words in str(info.value) and "\n" not in str(info.value)
 
 
+# The official rate-BP code's Normalize per dataset (util/data.py load_dataset).
+OFFICIAL_NORMALIZE = {
+    "cifar10": ([0.4914, 0.4822, 0.4465], [0.2023, 0.1994, 0.2010]),
+    "cifar100": ([0.5071, 0.4867, 0.4408], [0.2675, 0.2565, 0.2761]),
+}
+
+
 @pytest.mark.parametrize("row", ["ratebp_cifar10_resnet19", "ratebp_cifar100_resnet19", "hosvd_ratebp_cifar10_resnet19"])
 def test_the_rate_bp_cifar_rows_use_the_official_recipe_with_autoaugment(row):
-    augment_cfg = compose_config([f"experiment={row}"]).dataset.augment
-    assert dict(augment_cfg) == {"flip": True, "roll": 0, "crop_padding": 4, "cutout": 16, "autoaugment": "cifar10"}
-    AugmentConfig(**augment_cfg).check_input((3, 32, 32))
+    dataset = compose_config([f"experiment={row}"]).dataset
+    assert dict(dataset.augment) == {"flip": True, "roll": 0, "crop_padding": 4, "cutout": 16, "autoaugment": "cifar10"}
+    AugmentConfig(**dataset.augment).check_input((3, 32, 32))
+    assert dataset.normalize and (list(dataset.mean), list(dataset.std)) == OFFICIAL_NORMALIZE[dataset.name]

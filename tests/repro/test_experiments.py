@@ -50,8 +50,50 @@ def test_the_imagenet_row_builds_sew_resnet34_for_224px_imagenet():
     assert "CONFIG ONLY" not in (FOLDER / "ratebp_imagenet_sewresnet34.yaml").read_text()
     p = plan(compose_config(["experiment=ratebp_imagenet_sewresnet34"]))  # no data is read
     assert p.source.info.input_shape == (3, 224, 224) and p.source.info.num_classes == 1000
-    assert sum(q.numel() for q in p.model.parameters()) == 21_797_672
+    assert sum(q.numel() for q in p.model.parameters()) == 21_806_184  # with the official code's conv biases
     assert (p.T, p.cfgs["dataset"].batch_size, p.cfgs["optimizer"].lr, p.cfgs["model"].connect) == (4, 512, 0.2, "ADD")
+
+
+# What the official rate-BP code trains for each row (Tab-ct/rate-based-backpropagation@3c70ee9):
+# T, batch, lr, weight decay and epochs from experiment/{cifar,dvs,imagenet}/config/config.py (CIFAR's
+# T=4 from README.md's command); parameter counts of model/resnet.py resnet19, model/vgg.py vggsnn_dvs
+# and model/sew_resnet.py sew_resnet34, counted by instantiating those classes.
+OFFICIAL_RATEBP = {
+    "ratebp_cifar10_resnet19": (4, 128, 0.1, 5e-4, 300, 12_697_994),
+    "ratebp_cifar100_resnet19": (4, 128, 0.1, 5e-4, 300, 12_721_124),
+    "ratebp_cifar10dvs_vggsnn": (10, 128, 0.1, 5e-4, 300, 9_271_498),
+    "ratebp_imagenet_sewresnet34": (4, 512, 0.2, 2e-5, 100, 21_806_184),
+    "hosvd_ratebp_cifar10_resnet19": (4, 128, 0.1, 5e-4, 300, 12_697_994),
+}
+
+
+def test_every_rate_bp_row_is_listed_here():
+    assert sorted(OFFICIAL_RATEBP) == [n for n in PAPER_ROWS if n.startswith(("ratebp_", "hosvd_ratebp_"))]
+
+
+@pytest.mark.parametrize("name", sorted(OFFICIAL_RATEBP))
+def test_rate_bp_rows_train_what_the_official_code_trains(name):
+    from snntrain.engine.run import plan
+
+    cfg = compose_config([f"experiment={name}"])
+    p = plan(cfg)  # no data is read
+    c = p.cfgs
+    recipe = (p.T, c["dataset"].batch_size, c["optimizer"].lr, c["optimizer"].weight_decay, c["trainer"].max_epochs)
+    assert recipe == OFFICIAL_RATEBP[name][:5]
+    # CustomEvaluator("rate", T): the loss gradient × 1/T; split_params: no decay on biases and BatchNorm
+    assert (c["method"].name, c["method"].grad_scale, c["optimizer"].name, c["optimizer"].momentum) == ("ratebp", "1/T", "sgd", 0.9)
+    assert c["optimizer"].no_decay == ["bias", "norm"] and c["scheduler"].name == "cosine" and c["scheduler"].eta_min == 0
+    assert (c["neuron"].lam, c["neuron"].threshold, c["neuron"].reset, c["neuron"].detach_reset) == (0.2, 1.0, "soft", True)
+    assert (c["neuron"].surrogate, c["neuron"].alpha, c["trainer"].precision, c["trainer"].grad_clip) == ("sigmoid", 4.0, "32", None)
+    assert c["dataset"].val_fraction == 0  # the official code trains on the whole training split
+    count = sum(q.numel() for q in p.model.parameters())
+    assert count == cfg.paper.params == OFFICIAL_RATEBP[name][5]
+
+
+@pytest.mark.parametrize("name", sorted(OFFICIAL_RATEBP))
+def test_rate_bp_rows_list_their_differences_one_line_each(name):
+    differences = compose_config([f"experiment={name}"]).paper.differences
+    assert all(isinstance(d, str) and d and "\n" not in d for d in differences)
 
 
 def test_default_config_has_no_paper_figure():
