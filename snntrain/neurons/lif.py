@@ -128,7 +128,8 @@ class LIF(nn.Module):
 
     def extra_repr(self) -> str:
         c = self.cfg
-        return f"decay={self.decay:.3g}, threshold={c.threshold}, reset={c.reset}, surrogate={c.surrogate}"
+        return (f"decay={self.decay:.3g}, threshold={c.threshold}, reset={c.reset}, detach_reset={c.detach_reset}, "
+                f"surrogate={c.surrogate}, alpha={c.alpha:g}, backend={c.backend}")
 
 
 @register("neuron", "lif", LIFConfig)

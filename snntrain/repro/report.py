@@ -9,7 +9,10 @@ files set them). Rows without one are comparisons between methods. Accuracies ar
 "final" is the last epoch's test accuracy, "@best val" the test accuracy at the epoch of best
 validation accuracy (the honest selection), "best test" the maximum over epochs (what papers often
 report: selected on the test set). Δ = ours − paper, where ours is "@best val" when the run had a
-validation split and "final" otherwise.
+validation split and "final" otherwise. "recipe" says how far the run is from the paper's
+official recipe: "official" when its row lists no differences (``paper.differences``), else their
+count, "+ overrides" when the command line changed training keys beyond where data lives, which
+device runs it and how it logs (``HARMLESS``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ from omegaconf import OmegaConf
 from rich.console import Console
 from rich.table import Table
 
+# Overrides that do not change what is trained: where the data is, the device, logging, resuming.
+HARMLESS = ("dataset.root=", "dataset.download=", "dataset.workers=", "dataset.progress=", "trainer.device=",
+            "trainer.progress=", "trainer.resume=", "logger=", "hydra.", "experiment=")
 OURS_NOTE = "ours = test accuracy at the best-validation epoch (final epoch when the run has no validation split)"
 
 
@@ -36,6 +42,7 @@ class Row:
     experiment: str
     method: str
     paper: float | None
+    recipe: str | None
     final_test: float | None
     test_at_best_val: float | None
     best_test: float | None
@@ -54,6 +61,7 @@ COLUMNS = [  # (Row field, label in the markdown table, short label in the conso
     ("experiment", "experiment", "experiment"),
     ("method", "method", "method"),
     ("paper", "paper %", "paper"),
+    ("recipe", "recipe", "recipe"),
     ("final_test", "ours: final test %", "final"),
     ("test_at_best_val", "ours: test @ best val %", "@best val"),
     ("best_test", "ours: best test %", "best test"),
@@ -92,6 +100,18 @@ def _experiment(run_dir: Path) -> str | None:
     return OmegaConf.select(OmegaConf.load(path), "hydra.runtime.choices.experiment")
 
 
+def recipe(cfg, overrides: list[str]) -> str | None:
+    """"official", or how many differences the row lists; "+ overrides" for training keys changed on
+    the command line. None for runs that reproduce no paper row."""
+    if OmegaConf.select(cfg, "paper.value") is None:
+        return None
+    listed = len(OmegaConf.select(cfg, "paper.differences", default=None) or [])
+    text = "official" if listed == 0 else f"{listed} difference{'s' * (listed != 1)}"
+    if any(not o.lstrip("+~").startswith(HARMLESS) for o in overrides):
+        text += " + overrides"
+    return text
+
+
 def read_run(run_dir: Path, shared: Collection[str] = ()) -> Row:
     """The report row of one run dir; ``shared`` overrides (common to its multirun) are left out of its label."""
     cfg = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
@@ -111,6 +131,7 @@ def read_run(run_dir: Path, shared: Collection[str] = ()) -> Row:
         experiment=" ".join([label, *distinct]),
         method=method,
         paper=None if paper is None else float(paper),
+        recipe=recipe(cfg, overrides),
         final_test=final,
         test_at_best_val=at_val,
         best_test=_percent(metrics.get("best_test_acc")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from importlib import resources
+from pathlib import Path
 
 import pytest
 from hydra.errors import MissingConfigException
@@ -99,3 +100,27 @@ def test_rate_bp_rows_list_their_differences_one_line_each(name):
 def test_default_config_has_no_paper_figure():
     cfg = compose_config()
     assert cfg.paper.value is None and cfg.paper.source is None
+
+
+def test_the_readme_table_of_rows_is_generated_from_the_row_files():
+    from snntrain.repro import rows
+
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    assert rows.main(["--check", str(readme)]) == 0, "run: python -m snntrain.repro.rows --write README.md"
+
+
+@pytest.mark.parametrize("name", PAPER_ROWS)
+def test_each_row_lists_its_differences_as_lines(name):
+    differences = compose_or_skip(name).paper.differences
+    assert isinstance(list(differences), list)
+    assert all(isinstance(d, str) and d.strip() and "\n" not in d.strip() for d in differences), differences
+
+
+@pytest.mark.parametrize("name", PAPER_ROWS)
+def test_the_model_has_the_official_models_parameter_count(name):
+    from snntrain.engine.run import plan
+
+    cfg = compose_or_skip(name)
+    assert cfg.paper.params is not None, f"{name}: set paper.params to the official model's count (cite its source)"
+    model = plan(cfg).model  # no data is read
+    assert sum(q.numel() for q in model.parameters()) == cfg.paper.params

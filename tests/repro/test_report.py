@@ -15,11 +15,12 @@ from snntrain.repro import report
 
 
 def fake_run(run_dir: Path, *, method: str, paper: float | None, test: float, at_val: float | None, best: float,
-             experiment: str | None = None, overrides: list[str] | None = None, compression: str = "none") -> Path:
+             experiment: str | None = None, overrides: list[str] | None = None, compression: str = "none",
+             differences: list[str] | None = None) -> Path:
     """Write what a finished run leaves: metrics.json and .hydra/{config,hydra,overrides}.yaml."""
     (run_dir / ".hydra").mkdir(parents=True)
     config = {"method": {"name": method}, "model": {"name": "mlp"}, "dataset": {"name": "digits"},
-              "compression": {"name": compression}, "paper": {"value": paper, "source": "Some et al." if paper else None}}
+              "compression": {"name": compression}, "paper": {"value": paper, "source": "Some et al." if paper else None, "differences": differences or []}}
     (run_dir / ".hydra" / "config.yaml").write_text(yaml.safe_dump(config))
     (run_dir / ".hydra" / "hydra.yaml").write_text(yaml.safe_dump({"hydra": {"runtime": {"choices": {"experiment": experiment}}}}))
     (run_dir / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides or []))
@@ -55,8 +56,8 @@ def test_rows_without_paper_value_are_method_comparisons_named_by_their_distinct
     assert md.index("## Reproductions") < md.index("hm2bp_mnist_mlp") < md.index("## Method comparisons") < md.index("digits/mlp T=4")
     for label in ("ours: final test %", "ours: test @ best val %", "ours: best test %", "Δ (ours − paper)", "saved bytes/sample"):
         assert label in md
-    assert "| hm2bp_mnist_mlp | hm2bp | 98.84 | 98.00 | 98.50 | 99.00 | -0.34 | 3 | 1.50 s | 1,000 | 3.0 MiB | 2.0 KiB |" in md
-    assert "| digits/mlp T=8 | bptt | — | 80.00 | 81.00 | 82.00 | — |" in md
+    assert "| hm2bp_mnist_mlp | hm2bp | 98.84 | official | 98.00 | 98.50 | 99.00 | -0.34 | 3 | 1.50 s | 1,000 | 3.0 MiB | 2.0 KiB |" in md
+    assert "| digits/mlp T=8 | bptt | — | — | 80.00 | 81.00 | 82.00 | — |" in md
 
 
 def test_main_writes_markdown_and_csv_and_notes_a_missing_matplotlib(tmp_path, monkeypatch, capsys):
@@ -88,3 +89,16 @@ def test_module_entry_points(tmp_path, module):
     done = subprocess.run([sys.executable, "-m", module, str(tmp_path)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert "Method comparisons" in done.stdout and (tmp_path / "report.md").is_file()
+
+
+def test_recipe_column_counts_the_rows_listed_differences_and_flags_training_overrides(tmp_path):
+    fake_run(tmp_path / "a", method="ratebp", paper=96.26, test=0.9, at_val=0.9, best=0.9, experiment="official_row",
+             overrides=["experiment=official_row", "dataset.root=/data", "trainer.device=cuda"])
+    fake_run(tmp_path / "b", method="ratebp", paper=96.26, test=0.9, at_val=0.9, best=0.9, experiment="two_listed",
+             differences=["val split held out", "AutoAugment fill"])
+    fake_run(tmp_path / "c", method="ratebp", paper=96.26, test=0.9, at_val=0.9, best=0.9, experiment="changed",
+             differences=["one"], overrides=["experiment=changed", "optimizer.lr=0.5"])
+    fake_run(tmp_path / "d", method="bptt", paper=None, test=0.9, at_val=0.9, best=0.9, overrides=["T=4"])
+    recipes = {r.experiment.split()[0]: r.recipe for r in report.collect([tmp_path])}
+    assert recipes == {"official_row": "official", "two_listed": "2 differences", "changed": "1 difference + overrides", "digits/mlp": None}
+    assert "| recipe |" in report.markdown(report.collect([tmp_path]))
