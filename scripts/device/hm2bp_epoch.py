@@ -23,7 +23,7 @@ import _common
 import torch
 
 import snntrain.components  # noqa: F401  (registers every component)
-from snntrain.methods.hm2bp.psp import PSPKernel, psp_matrix
+from snntrain.methods.hm2bp.psp import psp_matrix
 from snntrain.neurons import reset_states
 from snntrain.neurons.cuba import cuba_multistep, initial_state
 from snntrain.registry import build
@@ -47,15 +47,14 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def kernel_check(model, x: torch.Tensor) -> str:
-    """Triton vs torch-loop agreement on one batch: spike mismatch fraction and max |dP|."""
+def kernel_check(model, method, x: torch.Tensor) -> str:
+    """Triton vs torch-loop agreement on one batch: spike mismatch fraction and max |dP| (the method's S-PSP)."""
     first, neuron = model.body[1], model.body[2]
     with torch.no_grad():
         drive = first(x.flatten(2))
         fused = neuron.simulate(drive)
         loop, _ = cuba_multistep(drive, initial_state(drive[0]), neuron.params)
-        p = neuron.params
-        kernel = PSPKernel(p.tau_m, p.tau_s, p.t_ref, int(4 * p.tau_m))
+        kernel = method.stages(model)[0].kernel
         diff = (psp_matrix(fused, kernel) - psp_matrix(fused.cpu(), kernel).to(fused.device)).abs().max()
     mismatch = (fused != loop).float().mean().item()
     return f"spike mismatch {mismatch:.2e}, max |dP| {diff.item():.2e}"
@@ -91,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         if device.type == "cuda":
             torch.cuda.synchronize(device)
 
-    check = kernel_check(model, pool[0].float()) if device.type == "cuda" else "-"
+    check = kernel_check(model, method, pool[0].float()) if device.type == "cuda" else "-"
     for i in range(2):  # compile the kernels, warm the allocator
         train_step(i)
     sync()

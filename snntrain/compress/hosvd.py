@@ -109,6 +109,13 @@ class HOSVDCodec(Codec):
 
     def check(self, model: nn.Module, method) -> None:
         super().check(model, method)
+        if not getattr(method, "autograd_through_model", True):
+            raise ConfigError(
+                f"compression=hosvd does not apply to method={method.name}: it computes its own gradients from "
+                "tensors it saves outside the model's layers (spike trains, its input, one gain per neuron), which "
+                "HOSVD does not decompose, so nothing would be compressed. Use compression=bitpack (1 bit per "
+                "spike) or compression=none."
+            )
         names = [name for name, _ in model.named_modules() if name]
         unknown = [layer for layer in self.layers if layer not in names]
         if unknown:

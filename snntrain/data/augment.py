@@ -1,12 +1,14 @@
-"""``dataset.augment.*``: random crops, flips, rolls, AutoAugment and Cutout of training batches, per sample, on the device.
+"""``dataset.augment.*``: distortions, random crops, flips, rolls, AutoAugment and Cutout of training
+batches, per sample, on the device.
 
 A batch is ``[B, ..., H, W]``: images ``[B, C, H, W]`` or event frames ``[B, T, C, H, W]``. Each
 sample gets its own draw, shared by everything between the batch and the two spatial dims (all
 channels and all time frames of one sample move together). The enabled transforms apply in the
-order crop, flip, roll, AutoAugment, Cutout, to the batch as stored (CIFAR: uint8, so zeros are
-black) and before the dataset's transform to floats; the three geometric ones are composed into
-one index per axis and applied with a single gather, Cutout and the crop's zero border with one
-mask (two when AutoAugment comes between them). AutoAugment is torchvision's, one sample at a time.
+order distortion (scale, rotation, elastic: HM2-BP's official map, ``warp.py``), crop, flip, roll,
+AutoAugment, Cutout, to the batch as stored (CIFAR: uint8, so zeros are black) and before the
+dataset's transform to floats; crop, flip and roll are composed into one index per axis and
+applied with a single gather, Cutout and the crop's zero border with one mask (two when
+AutoAugment comes between them). AutoAugment is torchvision's, one sample at a time.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 import torch
 
 from snntrain.config.checks import one_of, require
+from snntrain.data.warp import warp
 
 AUTOAUGMENT_POLICIES = [None, "cifar10", "imagenet", "svhn"]
 
@@ -25,6 +28,9 @@ AUTOAUGMENT_POLICIES = [None, "cifar10", "imagenet", "svhn"]
 class AugmentConfig:
     """``dataset.augment.*``: what to do to each training sample (evaluation never augments); all off by default."""
 
+    scale: float = 0.0  # stretch each axis about the centre by up to this % of the image (HM2-BP's SCALE; zoom in only while rotation is on); 0 = off
+    rotation: float = 0.0  # rotate by up to this many degrees either way (HM2-BP's ROTATION); 0 = off
+    elastic: float = 0.0  # elastic distortion of this strength, sigma 4 px (HM2-BP's DISTORTION); 0 = off
     flip: bool = False  # mirror left-right (the last dim) with probability 0.5
     roll: int = 0  # circular shift of H and W by independent integers in [-roll, roll]; 0 = off
     crop_padding: int = 0  # zero-pad this many px per side, crop a random H x W window (torchvision RandomCrop(padding=...)); 0 = off
@@ -32,7 +38,7 @@ class AugmentConfig:
     autoaugment: str | None = None  # torchvision AutoAugment policy for RGB images: cifar10 | imagenet | svhn; null = off
 
     def __post_init__(self) -> None:
-        for key in ("roll", "crop_padding", "cutout"):
+        for key in ("scale", "rotation", "elastic", "roll", "crop_padding", "cutout"):
             value = getattr(self, key)
             require(value >= 0, f"dataset.augment.{key}", value, "it must be >= 0 (0 switches it off)")
         one_of("dataset.augment.autoaugment", self.autoaugment, AUTOAUGMENT_POLICIES)
@@ -62,12 +68,14 @@ class AugmentConfig:
 class Draws:
     """Each sample's random choices, one row per sample; ``None`` where that transform is off.
 
-    ``crop_offset``: the (top, left) corner of the crop in the padded image, in [0, 2·padding].
+    ``distortion_noise``: the U(-1, 1) field [H, W] that draws the sample's distortion map
+    (``warp.displacement``). ``crop_offset``: the (top, left) corner of the crop in the padded image, in [0, 2·padding].
     ``flip``: mirror left-right. ``shift``: torch.roll's (rows, cols) shifts. ``cutout_centre``:
     the (row, col) centre of the zeroed square. ``autoaugment_seed``: the seed of the global CPU
     generator under which torchvision's AutoAugment draws that sample's sub-policy.
     """
 
+    distortion_noise: torch.Tensor | None = None
     crop_offset: torch.Tensor | None = None
     flip: torch.Tensor | None = None
     shift: torch.Tensor | None = None
@@ -78,6 +86,8 @@ class Draws:
 def draw(cfg: AugmentConfig, n: int, size: tuple[int, int], generator: torch.Generator) -> Draws:
     """Draw ``n`` samples' choices for images of ``size`` (H, W) from ``generator`` (CPU tensors)."""
     draws = Draws()
+    if cfg.scale or cfg.rotation or cfg.elastic:
+        draws.distortion_noise = torch.rand((n, *size), generator=generator) * 2 - 1
     if cfg.crop_padding:
         draws.crop_offset = torch.randint(0, 2 * cfg.crop_padding + 1, (n, 2), generator=generator)
     if cfg.flip:
@@ -138,6 +148,8 @@ def _zeroed(out: torch.Tensor, keep: torch.Tensor | None, source: torch.Tensor) 
 
 def apply(x: torch.Tensor, cfg: AugmentConfig, draws: Draws) -> torch.Tensor:
     """``x`` [B, ..., H, W] transformed per sample by ``draws`` (same shape and dtype, a new tensor)."""
+    if draws.distortion_noise is not None:
+        x = warp(x, draws.distortion_noise, cfg.scale, cfg.rotation, cfg.elastic)
     n, (h, w) = x.shape[0], x.shape[-2:]
     flat = x.reshape(n, -1, h * w)
     out, border = flat, None

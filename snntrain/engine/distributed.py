@@ -18,9 +18,10 @@ The price is that communication does not overlap the backward pass, as DDP's buc
 SNN step is dominated by its T-step forward and backward, so this costs little.
 
 Gradients equal those of one process with batch ``batch_size x N``, up to the order of float sums
-(about 1e-7 relative): a method whose gradient is the batch mean (``grad_reduction = "mean"``, every
-autograd method) contributes ``n_r * g_r`` and the sum is divided by ``N_total = sum n_r``; a method
-whose gradient is the batch sum (``"sum"``, HM2-BP) contributes ``g_r`` as it is. Every step is a
+(about 1e-7 relative): every method's gradient is the batch mean of a per-sample term plus terms
+that do not depend on the batch (HM2-BP's weight regulariser), so rank r contributes
+``n_r * g_r`` and the sum is divided by ``N_total = sum n_r``: the per-sample terms average over the
+global batch and the batch-free terms come out once. Every step is a
 collective, so every rank must take the same number of steps: a last global batch with fewer samples
 than ranks (at most N-1 samples an epoch) is dropped in training. A parameter whose
 ``.grad`` is None is None on every rank (same model, same method), so it is left out everywhere.
@@ -90,19 +91,17 @@ def seed_rank(seed: int, rank: int) -> None:
         torch.manual_seed(seed + rank)
 
 
-def synchronize(model: nn.Module, world_size: int, n_samples: int, reduction: str) -> None:
+def synchronize(model: nn.Module, world_size: int, n_samples: int) -> None:
     """Make every rank's ``.grad`` the global batch's gradient and its buffers rank 0's.
 
-    ``n_samples`` is this rank's batch size; ``reduction`` is the method's ``grad_reduction``
-    (``"mean"`` or ``"sum"``, see the module docstring). No-op with one process.
+    ``n_samples`` is this rank's batch size (see the module docstring). No-op with one process.
     """
     if world_size == 1:
         return
     grads = [p.grad for p in model.parameters() if p.grad is not None]
-    if reduction == "mean":
-        (total,) = sum_over_ranks(world_size, n_samples)
-        for g in grads:
-            g.mul_(n_samples / total)
+    (total,) = sum_over_ranks(world_size, n_samples)
+    for g in grads:
+        g.mul_(n_samples / total)
     _flat_collective(grads, dist.all_reduce)
     _flat_collective(list(model.buffers()), lambda flat: dist.broadcast(flat, src=0))
 

@@ -227,7 +227,7 @@ class Trainer:
         meter.samples += len(y)
         with saving(self.codec, meter, self.model), self._autocast():
             result = self.method.step(self.model, x, y, backward=self._backward)
-        distributed.synchronize(self.model, self.world_size, len(y), self.method.grad_reduction)
+        distributed.synchronize(self.model, self.world_size, len(y))
         self.scaler.unscale_(self.optimizer)
         bad = None if torch.isfinite(result.loss) else "loss"
         bad = bad or first_nonfinite(self.model)

@@ -32,12 +32,10 @@ class StepResult:
 
 
 class GradientMethod(ABC):
-    """``step(model, x, y) -> StepResult`` leaves the gradients in each parameter's ``.grad``."""
+    """``step(model, x, y) -> StepResult`` leaves the gradients in each parameter's ``.grad``: those
+    of the mean over the batch's samples (data-parallel training relies on it, engine/distributed.py)."""
 
     name: str = ""
-    grad_reduction: str = "mean"
-    """How ``.grad`` depends on the batch: ``"mean"`` over its samples (a mean loss, every autograd
-    method) or their ``"sum"`` (HM2-BP). Data-parallel training reduces ranks accordingly."""
     autograd_through_model: bool = True
     """Whether ``step`` differentiates the model's forward with autograd; False for a method with
     its own backward pass (HM2-BP), whose layers ``compression.recompute`` cannot recompute."""

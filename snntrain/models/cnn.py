@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from snntrain.config.checks import one_of
+from snntrain.config.checks import one_of, positive, require
 from snntrain.errors import ConfigError
 from snntrain.layers import Flatten, TimeAvgPool2d, TimeBatchNorm2d, TimeConv2d, TimeMaxPool2d
 from snntrain.models.base import NeuronFactory, SpikingNet
@@ -34,12 +34,18 @@ class CNNConfig:
     bias: bool = True
     readout: str = "mean"
     init: str = "default"
+    conv_init_bound: float = 1.0
 
     def __post_init__(self) -> None:
         one_of("model.padding", self.padding, ["same", "valid"])
         one_of("model.pool", self.pool, ["avg", "max"])
         one_of("model.readout", self.readout, ["mean", "spikes"])
         one_of("model.init", self.init, INITS)
+        positive("model.conv_init_bound", self.conv_init_bound)
+        require(
+            self.init == "uniform" or self.conv_init_bound == 1.0, "model.conv_init_bound", self.conv_init_bound,
+            f"it sets the range of model.init=uniform, and model.init={self.init}; set model.init=uniform or leave it at 1.0",
+        )
         parse_spec(self.spec)
 
 
@@ -104,7 +110,7 @@ def build_cnn(cfg: CNNConfig, input_shape: tuple[int, ...], num_classes: int, ne
     body.append(Flatten())
     body += linear_stack([channels * height * width, *fc], num_classes, cfg.bias, cfg.readout, neuron, index, n_neurons)
     net = SpikingNet(nn.Sequential(*body), cfg.readout)
-    init_weights(net, cfg.init)
+    init_weights(net, cfg.init, cfg.conv_init_bound)
     return net
 
 

@@ -32,13 +32,16 @@ class MLPConfig:
 INITS = ["default", "uniform", "normal"]
 
 
-def init_weights(net: nn.Module, scheme: str) -> None:
-    """``default`` keeps torch's init; ``uniform`` draws every weight from U(-1, 1) (HM2-BP);
-    ``normal`` draws conv and linear weights from N(0, 0.5²) and zeroes their biases (the official
-    rate-BP VGG's ``_initialize_weights``, Tab-ct/rate-based-backpropagation ``model/vgg.py``)."""
+def init_weights(net: nn.Module, scheme: str, conv_bound: float = 1.0) -> None:
+    """``default`` keeps torch's init; ``uniform`` draws every parameter from U(-1, 1) (HM2-BP), those
+    of convolutions from U(-conv_bound, conv_bound); ``normal`` draws conv and linear weights from
+    N(0, 0.5²) and zeroes their biases (the official rate-BP VGG's ``_initialize_weights``,
+    Tab-ct/rate-based-backpropagation ``model/vgg.py``)."""
     if scheme == "uniform":
-        for p in net.parameters():
-            nn.init.uniform_(p, -1.0, 1.0)
+        for module in net.modules():
+            bound = conv_bound if isinstance(module, nn.Conv2d) else 1.0
+            for p in module.parameters(recurse=False):
+                nn.init.uniform_(p, -bound, bound)
     if scheme == "normal":
         for m in net.modules():
             if isinstance(m, (nn.Conv2d, nn.Linear)):

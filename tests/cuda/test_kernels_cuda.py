@@ -108,8 +108,8 @@ def test_psp_scan_triton_equals_the_torch_loop(cuda):
     from snntrain.methods.hm2bp.psp_triton import psp_matrix_triton
 
     spikes = torch.rand(300, 4, 513, generator=torch.Generator().manual_seed(2)) < 0.05
-    for window in (40, 256):
-        kernel = PSPKernel(64.0, 8.0, 2, window)
+    for window, delay in ((40, 0), (40, 2), (256, 0), (256, 2)):  # method.psp_delay=paper | official
+        kernel = PSPKernel(64.0, 8.0, 2, window, delay)
         want = psp_matrix(spikes, kernel)
         got = psp_matrix_triton(spikes.to(cuda), kernel)
         torch.testing.assert_close(got.cpu(), want, rtol=1e-5, atol=1e-6)

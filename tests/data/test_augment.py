@@ -195,7 +195,10 @@ def test_a_negative_size_names_the_key(key):
         plan(compose_config([f"dataset.augment.{key}=-1"]))
 
 
-@pytest.mark.parametrize(("key", "value", "off"), [("flip", "true", "false"), ("roll", "2", "0"), ("crop_padding", "2", "0"), ("cutout", "4", "0"), ("autoaugment", "cifar10", "null")])
+@pytest.mark.parametrize(("key", "value", "off"), [
+    ("flip", "true", "false"), ("roll", "2", "0"), ("crop_padding", "2", "0"), ("cutout", "4", "0"), ("autoaugment", "cifar10", "null"),
+    ("scale", "12", "0"), ("rotation", "12", "0"), ("elastic", "3.4", "0"),
+])
 def test_augmenting_flat_inputs_fails_at_plan_time_naming_the_key(key, value, off):
     cfg = compose_config(["dataset=synthetic", "dataset.input_shape=[64]", f"dataset.augment.{key}={value}"])
     with pytest.raises(ConfigError, match=rf"dataset\.augment\.{key}=.*shape \[64\].*set dataset\.augment\.{key}={off}"):

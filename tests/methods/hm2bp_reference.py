@@ -25,14 +25,18 @@ def spike_times(train: torch.Tensor) -> list[int]:
     return [int(t) for t in torch.nonzero(train).flatten()]
 
 
-def effect(post: torch.Tensor, pre: torch.Tensor) -> float:
-    """e_{i|j}: the double sum over spike pairs of post train i [T] and pre train j [T] (bool)."""
+def effect(post: torch.Tensor, pre: torch.Tensor, delay: int = 0) -> float:
+    """e_{i|j}: the double sum over spike pairs of post train i [T] and pre train j [T] (bool).
+
+    ``delay``: the official kernels count a presynaptic spike ``delay`` (= T_REF) steps late, and
+    skip it when that is after the postsynaptic spike (METHODS.md §5, "Presynaptic delay").
+    """
     total, last_reset_end = 0.0, 0
     for t_post in spike_times(post):
         s = t_post - last_reset_end
         for t_pre in spike_times(pre):
-            if t_post - WINDOW <= t_pre < t_post:
-                total += kappa(s, t_post - t_pre)
+            if t_post - WINDOW <= t_pre < t_post and t_pre + delay <= t_post:
+                total += kappa(s, t_post - t_pre - delay)
         last_reset_end = t_post + T_REF
     return total
 
@@ -52,24 +56,24 @@ def refractory_train(shape: tuple[int, ...], rate: float, generator: torch.Gener
 SILENT_EFFECT, SILENT_SIDE_RATIO, SILENT_COUNT_RATIO = 0.1, 0.5, 1.0
 
 
-def effect_or_fallback(post: torch.Tensor, pre: torch.Tensor) -> float:
+def effect_or_fallback(post: torch.Tensor, pre: torch.Tensor, delay: int = 0) -> float:
     """e_{i|j}, or the official constant when i is silent and j fired."""
     if post.any():
-        return effect(post, pre)
+        return effect(post, pre, delay)
     return SILENT_EFFECT if pre.any() else 0.0
 
 
-def connected_layer(post: torch.Tensor, pre: torch.Tensor, synapses, grad_count, threshold: float, lateral=None):
+def connected_layer(post: torch.Tensor, pre: torch.Tensor, synapses, grad_count, threshold: float, lateral=None, delay: int = 0):
     """One layer of one sample from METHODS.md §5, looping over neurons and their synapses.
 
     ``post`` [T, N_out] and ``pre`` [T, N_in] are bool trains; ``synapses`` lists
     (i, j, weight, weight_index) for every connection (weight_index None for fixed weights);
     ``grad_count`` [N_out] is dE/do of the outputs. Returns {weight_index: dW}, dE/do_in [N_in]
-    and side [N_out].
+    and side [N_out]. ``delay``: the presynaptic delay of the S-PSP (see ``effect``).
     """
     n_out, n_in = post.shape[1], pre.shape[1]
     o_out, o_in = post.sum(0).tolist(), pre.sum(0).tolist()
-    e = {(i, j): effect_or_fallback(post[:, i], pre[:, j]) for i, j, _, _ in synapses}
+    e = {(i, j): effect_or_fallback(post[:, i], pre[:, j], delay) for i, j, _, _ in synapses}
     delta = [float(grad_count[i]) / threshold for i in range(n_out)]
     side = []
     for i in range(n_out):

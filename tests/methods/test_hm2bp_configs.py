@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
+import torch
+from omegaconf import OmegaConf
 
+from snntrain.data import DataBundle, DatasetInfo, Split
 from snntrain.engine.run import plan, train
 from snntrain.errors import ConfigError
+from tests.cli.test_cli import run_cli
 from tests.conftest import SMOKE, compose_config
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
@@ -37,22 +42,79 @@ def test_dataset_preset_follows_the_dataset_choice():
     plan(cfg)
 
 
-@pytest.mark.parametrize("name", ["hm2bp_mnist_mlp", "hm2bp_mnist_cnn"])
-def test_experiments_compose_and_build(name):
+# The official recipes, transcribed from jinyyy666/mm-bp-snn@bd31fe2: Config/SpikingMnistConfig.txt,
+# Config/NMnistConfig.txt, Config/SpikingCNNMnistConfig.txt (pool VTH 2 and 4 over a summed 2x2
+# window = 0.5 and 1.0 over snntrain's average pool), main.cpp (Adam, 1e-3/sqrt(epoch+1), 200 epochs).
+COMMON = {
+    "neuron.tau_m": 64.0, "neuron.tau_s": 8.0, "neuron.t_ref": 2, "neuron.output_inhibition": 1.0,
+    "method.desired": 35.0, "method.undesired": 5.0, "method.margin": 5.0, "method.psp_delay": "official",
+    "method.weight_limit": 8.0, "method.lateral_factor": True, "optimizer.name": "adam", "optimizer.lr": 1e-3,
+    "optimizer.betas": [0.9, 0.999], "scheduler.name": "inv_sqrt", "trainer.max_epochs": 200,
+    "model.bias": False, "model.init": "uniform", "model.readout": "spikes",
+}
+OFFICIAL = {
+    "hm2bp_mnist_mlp": {"T": 400, "neuron.threshold": [20, 8], "model.hidden": [800], "method.reg_lambda": 10.0,
+                        "method.reg_beta": 0.04, "dataset.encoder": "poisson"},
+    "hm2bp_nmnist_mlp": {"T": 540, "neuron.threshold": [15, 15], "model.hidden": [800], "method.reg_lambda": 10.0,
+                         "method.reg_beta": 0.01, "dataset.framing.time_window_us": 600.0, "dataset.framing.values": "binary"},
+    "hm2bp_mnist_cnn": {"T": 400, "neuron.threshold": [5, 0.5, 12, 1.0, 10, 10], "model.spec": "15C5-P2-40C5-P2-300",
+                        "model.padding": "valid", "model.spiking_pool": True, "model.conv_init_bound": 0.5,
+                        "method.reg_lambda": 0.0, "dataset.encoder": "poisson", "dataset.augment.scale": 12.0,
+                        "dataset.augment.rotation": 12.0, "dataset.augment.elastic": 3.4},
+}
+ROWS = [pytest.param(name, marks=NMNIST) if "nmnist" in name else name for name in OFFICIAL]
+
+
+@pytest.mark.parametrize("name", ROWS)
+def test_each_row_sets_the_official_recipe_and_lists_what_still_differs(name):
     cfg = compose_config([f"experiment={name}"])
+    for key, value in {**COMMON, **OFFICIAL[name]}.items():
+        got = OmegaConf.select(cfg, key)
+        assert (OmegaConf.to_object(got) if OmegaConf.is_config(got) else got) == value, key
+    if cfg.dataset.encoder == "poisson":
+        assert cfg.dataset.poisson_scale == pytest.approx(1 / 5.5, rel=1e-6)
     assert cfg.method.name == "hm2bp" and cfg.paper.value > 98 and "NeurIPS 2018" in cfg.paper.source
-    assert cfg.dataset.encoder == "poisson" and cfg.dataset.poisson_scale == pytest.approx(1 / 5.5, rel=1e-3)
+    differences = OmegaConf.to_object(cfg.paper.differences)
+    assert differences and all(isinstance(line, str) and "\n" not in line for line in differences)
     p = plan(cfg)
     assert len([m for m in p.model.modules() if getattr(m, "is_spiking", False)]) == len(cfg.neuron.threshold)
+    assert sum(q.numel() for q in p.model.parameters()) == cfg.paper.params
+
+
+def test_the_cnn_row_draws_conv_weights_from_u_half_and_the_rest_from_u_one():
+    p = plan(compose_config(["experiment=hm2bp_mnist_cnn"]))
+    convs = [m.weight for m in p.model.modules() if isinstance(m, torch.nn.Conv2d)]
+    linears = [m.weight for m in p.model.modules() if isinstance(m, torch.nn.Linear)]
+    assert len(convs) == 2 and len(linears) == 2
+    for weights, bound in ((convs, 0.5), (linears, 1.0)):
+        for w in weights:
+            assert w.abs().max() <= bound and w.abs().max() > 0.9 * bound
+
+
+def test_conv_init_bound_needs_uniform_init():
+    with pytest.raises(ConfigError, match=r"model\.conv_init_bound=0\.5 is not allowed: .*set model\.init=uniform"):
+        plan(compose_config(["model=cnn", "model.conv_init_bound=0.5"]))
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["method=hm2bp", "method.psp_delay=late"], "method.psp_delay='late' is not allowed: choose one of ['official', 'paper']"),
+        (["method=hm2bp", "compression=hosvd"], "compression=hosvd does not apply to method=hm2bp"),
+    ],
+)
+def test_bad_hm2bp_input_is_one_message_not_a_traceback(args, words, tmp_path):
+    wide = {**os.environ, "COLUMNS": "1000"}  # the console wraps at the terminal's width
+    result = run_cli([*args, "trainer.progress=false", "logger=none"], cwd=tmp_path, env=wide)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and words in lines[0], result.stderr
 
 
 @NMNIST
-def test_nmnist_preset_and_experiment():
+def test_nmnist_preset_follows_the_dataset_choice():
     cfg = compose_config(["method=hm2bp", "dataset=nmnist"])
     assert cfg.T == 540 and list(cfg.neuron.threshold) == [15, 15] and cfg.method.reg_beta == 0.01
-    cfg = compose_config(["experiment=hm2bp_nmnist_mlp"])
-    assert cfg.dataset.framing.time_window_us == 600 and cfg.paper.value == 98.88
-    plan(cfg)
 
 
 @pytest.mark.parametrize(
@@ -79,3 +141,12 @@ def test_smoke_run_counts_compact_spike_trains(tmp_path):
     assert json.loads((tmp_path / "metrics.json").read_text())["epochs"] == 1
     per_sample = 64 * 4 + steps * (800 + 10) + (800 + 10) * 4
     assert metrics["saved_bytes_per_sample"] == pytest.approx(per_sample, rel=0.05)
+
+
+def test_the_cnn_row_trains_with_its_distortions_on_mnist_sized_images(tmp_path):
+    """Two steps of the row at T = 30 on random 28 x 28 images (no MNIST files needed)."""
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(64, 1, 28, 28, generator=g), torch.randint(0, 10, (64,), generator=g)
+    data = DataBundle(Split(x, y), None, Split(x[:16], y[:16]), DatasetInfo((1, 28, 28), 10))
+    metrics = train(compose_config(["experiment=hm2bp_mnist_cnn", "T=30", *SMOKE]), tmp_path, data=data)
+    assert metrics["epochs"] == 1 and metrics["saved_bytes_per_sample"] > 0

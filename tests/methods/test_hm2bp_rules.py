@@ -95,7 +95,8 @@ def test_spiking_pool():
     grad = torch.randn(channels, 2, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(11))
     side, weight_grad, grad_in = apply_rule(AvgPoolRule(TimeAvgPool2d(p)), pre, post, grad)
     assert side is None and weight_grad is None
-    _, ref_in, _ = ref.connected_layer(post.reshape(steps, -1), pre.reshape(steps, -1), ref.pool_synapses(channels, hw, p), grad.flatten(), NU)
+    # The official pool passes its error down without dividing it by its threshold (METHODS.md §5).
+    _, ref_in, _ = ref.connected_layer(post.reshape(steps, -1), pre.reshape(steps, -1), ref.pool_synapses(channels, hw, p), grad.flatten(), 1.0)
     torch.testing.assert_close(grad_in.flatten(), torch.tensor(ref_in, dtype=torch.float64))
 
 
@@ -156,12 +157,13 @@ def plain_config(**extra) -> HM2BPConfig:
     return HM2BPConfig(desired=12, undesired=3, margin=1, reg_lambda=0.0, lateral_factor=False, forced_target_spikes=False, **extra)
 
 
-def test_method_step_equals_the_layer_by_layer_reference():
+@pytest.mark.parametrize("psp_delay, delay", [("official", ref.T_REF), ("paper", 0)])
+def test_method_step_equals_the_layer_by_layer_reference(psp_delay, delay):
     steps = 120
     x = (torch.rand(steps, 1, 12, generator=torch.Generator().manual_seed(13)) < 0.2).double()
     y = torch.tensor([2])
     net = small_net()
-    dw1, dw2 = step_grads(net, HM2BP(plain_config(), steps), x, y)
+    dw1, dw2 = step_grads(net, HM2BP(plain_config(psp_delay=psp_delay), steps), x, y)
 
     reset_states(net)
     with torch.no_grad():
@@ -171,23 +173,35 @@ def test_method_step_equals_the_layer_by_layer_reference():
     wanted = torch.tensor([3.0, 3.0, 12.0])
     grad_out = torch.where((counts - wanted).abs() > 1, counts - wanted, torch.zeros(3, dtype=torch.float64))
     assert hidden.any() and out.any() and grad_out.abs().sum() > 0
-    ref_w2, grad_hidden, _ = ref.connected_layer(out, hidden, ref.dense_synapses(net.body[3].weight.detach()), grad_out, 2.0)
-    ref_w1, _, _ = ref.connected_layer(hidden, x[:, 0].bool(), ref.dense_synapses(net.body[1].weight.detach()), torch.tensor(grad_hidden), 3.0)
+    ref_w2, grad_hidden, _ = ref.connected_layer(out, hidden, ref.dense_synapses(net.body[3].weight.detach()), grad_out, 2.0, delay=delay)
+    ref_w1, _, _ = ref.connected_layer(hidden, x[:, 0].bool(), ref.dense_synapses(net.body[1].weight.detach()), torch.tensor(grad_hidden), 3.0, delay=delay)
     torch.testing.assert_close(dw2, torch.tensor([[ref_w2[i, j] for j in range(6)] for i in range(3)], dtype=torch.float64))
     torch.testing.assert_close(dw1, torch.tensor([[ref_w1[i, j] for j in range(12)] for i in range(6)], dtype=torch.float64))
 
 
-def test_batched_gradient_is_the_sum_of_per_sample_gradients():
-    """With every per-sample trick on (lateral factor, forced spikes, boosting)."""
+def test_batched_gradient_is_the_mean_of_per_sample_gradients():
+    """The official batch gradient, sum / batch + regulariser (g_Spiking_gradAdd), is the mean of
+    the batch-1 gradients, regulariser included; with every per-sample trick on (lateral factor,
+    forced spikes, boosting). So shards weighted by their sizes give the whole batch's gradient,
+    which is how data-parallel ranks combine theirs (engine/distributed.py)."""
     steps, batch = 100, 4
     x = (torch.rand(steps, batch, 12, generator=torch.Generator().manual_seed(14)) < 0.2).double()
     y = torch.tensor([0, 1, 2, 1])
-    cfg = HM2BPConfig(desired=12, undesired=3, margin=1, reg_lambda=0.0, boost_misclassified=2.0)
+    cfg = HM2BPConfig(desired=12, undesired=3, margin=1, boost_misclassified=2.0)
     net = small_net(inhibition=1.0)
     method = HM2BP(cfg, steps)
     batched = step_grads(net, method, x, y)
     singles = [step_grads(net, method, x[:, b : b + 1], y[b : b + 1]) for b in range(batch)]
+    shards = [step_grads(net, method, x[:, :3], y[:3]), singles[3]]
+    reg = [weight_regulariser_grad(net.body[i].weight.detach(), cfg) for i in (1, 3)]
     for layer in range(2):
-        total = sum(s[layer] for s in singles)
-        assert total.abs().sum() > 0
-        torch.testing.assert_close(batched[layer], total)
+        mean = sum(s[layer] for s in singles) / batch
+        assert (mean - reg[layer]).abs().sum() > 0 and reg[layer].abs().sum() > 0
+        torch.testing.assert_close(batched[layer], mean)
+        torch.testing.assert_close(batched[layer], (3 * shards[0][layer] + shards[1][layer]) / batch)
+
+
+def weight_regulariser_grad(weight: torch.Tensor, cfg: HM2BPConfig) -> torch.Tensor:
+    """lam beta (W / W_lim) exp(beta (m_i - 1)), m_i the row mean of (W / W_lim)^2 (METHODS.md §5)."""
+    scaled = weight / cfg.weight_limit
+    return cfg.reg_lambda * cfg.reg_beta * scaled * torch.exp(cfg.reg_beta * (scaled.pow(2).mean(1, keepdim=True) - 1))

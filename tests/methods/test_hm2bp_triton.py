@@ -27,8 +27,12 @@ for inhibition in (0.0, 1.0):
     fused, fused_state = cuba_multistep_triton(drive, initial_state(drive[0]), params)
     assert loop.any() and torch.equal(loop, fused), inhibition
     assert torch.equal(loop_state.voltage, fused_state.voltage)
-kernel = PSPKernel(64.0, 8.0, 2, 40)  # a short window, so spikes leave it within T
-torch.testing.assert_close(psp_matrix_triton(loop, kernel), psp_matrix(loop, kernel), rtol=1e-5, atol=1e-6)
+fused = {}
+for delay in (0, 2):  # method.psp_delay=paper | official (t_ref = 2)
+    kernel = PSPKernel(64.0, 8.0, 2, 40, delay)  # a short window, so spikes leave it within T
+    fused[delay] = psp_matrix_triton(loop, kernel)
+    torch.testing.assert_close(fused[delay], psp_matrix(loop, kernel), rtol=1e-5, atol=1e-6)
+assert not torch.allclose(fused[0], fused[2])
 print("ok")
 """
 

@@ -3,9 +3,10 @@
 One step: run the stages of ``model.body`` (``stage.NetworkFunction``: CUBA neurons, no graph
 over time, compact spike trains saved), take the rate-coded loss on the output counts, add the weight
 regulariser, and call ``backward``; each stage's backward applies the HM2-BP rule. The gradient
-of a batch is the sum of its samples' gradients: the official code runs one sample per update,
-and the sum keeps its balance between the data term and the regulariser at any batch size
-(Adam does not see the overall scale). The reported loss is the per-sample mean.
+of a batch is the official one: the mean of its samples' data terms plus the regulariser once
+(``g_Spiking_gradAdd``: ``sum / batch + lambda beta ...``), so the regulariser weighs against the
+data term as in per-sample (batch 1) training at any batch size. The reported loss is the
+per-sample mean.
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from snntrain.config.checks import positive, require
+from snntrain.config.checks import one_of, positive, require
 from snntrain.errors import ConfigError
 from snntrain.methods.base import GradientMethod, StepResult, plain_backward
 from snntrain.methods.hm2bp.output import count_loss
 from snntrain.methods.hm2bp.rules import Fallbacks
-from snntrain.methods.hm2bp.stage import NetworkFunction, OutputTricks, Run, stages_of
+from snntrain.methods.hm2bp.stage import NetworkFunction, OutputTricks, Run, Stage, stages_of
 from snntrain.registry import register
+
+PSP_DELAYS = ["official", "paper"]
 
 
 @dataclass
@@ -33,6 +36,7 @@ class HM2BPConfig:
     undesired: float = 5.0
     margin: float = 5.0
     psp_window: float = 4.0
+    psp_delay: str = "official"
     lateral_factor: bool = True
     reg_lambda: float = 10.0
     reg_beta: float = 0.04
@@ -47,6 +51,7 @@ class HM2BPConfig:
         require(self.desired > self.undesired >= 0, "method.desired", self.desired, f"it must be > method.undesired={self.undesired} >= 0")
         require(self.margin >= 0, "method.margin", self.margin, "it must be >= 0")
         positive("method.psp_window", self.psp_window)
+        one_of("method.psp_delay", self.psp_delay, PSP_DELAYS)
         require(self.reg_lambda >= 0, "method.reg_lambda", self.reg_lambda, "it must be >= 0 (0 turns the regulariser off)")
         require(self.reg_beta >= 0, "method.reg_beta", self.reg_beta, "it must be >= 0")
         positive("method.weight_limit", self.weight_limit)
@@ -86,8 +91,6 @@ def weight_regulariser(weight: torch.Tensor, lam: float, beta: float, limit: flo
 
 class HM2BP(GradientMethod):
     name = "hm2bp"
-    # The batch gradient is a sum over samples, so data-parallel ranks add theirs (engine/distributed.py).
-    grad_reduction = "sum"
     autograd_through_model = False
 
     def __init__(self, cfg: HM2BPConfig, T: int) -> None:
@@ -103,7 +106,11 @@ class HM2BP(GradientMethod):
         neuron = getattr(cfgs.get("neuron"), "name", "cuba")
         if neuron != "cuba":
             raise ConfigError(f"neuron={neuron} is not allowed with method=hm2bp: it needs the current-based LIF. Set neuron=cuba.")
-        stages_of(model.body, self.cfg.psp_window)
+        self.stages(model)
+
+    def stages(self, model: nn.Module) -> list[Stage]:
+        """``model.body`` as HM2-BP stages under this method's S-PSP settings."""
+        return stages_of(model.body, self.cfg.psp_window, delayed=self.cfg.psp_delay == "official")
 
     def scores(self, output: torch.Tensor) -> torch.Tensor:
         """Output firing counts [B, C]; the prediction is their argmax."""
@@ -111,19 +118,19 @@ class HM2BP(GradientMethod):
 
     def step(self, model, x, y, backward=plain_backward) -> StepResult:
         cfg = self.cfg
-        stages = stages_of(model.body, cfg.psp_window)
+        stages = self.stages(model)
         weights = [stage.rule.weight for stage in stages if stage.rule.weight is not None]
         out = NetworkFunction.apply(x, Run(stages, self.tricks, self.fallbacks, y), *weights)
         counts = self.scores(out)
         wrong = counts.detach().argmax(1) != y
         sample_weight = torch.where(wrong, cfg.boost_misclassified, 1.0)
-        loss = count_loss(counts, y, cfg.desired, cfg.undesired, cfg.margin, sample_weight)
+        loss = count_loss(counts, y, cfg.desired, cfg.undesired, cfg.margin, sample_weight) / len(y)
         total = loss
         if cfg.reg_lambda:
             for weight in weights:
                 total = total + weight_regulariser(weight, cfg.reg_lambda, cfg.reg_beta, cfg.weight_limit)
         backward(total)
-        return StepResult(loss.detach() / len(y), counts.detach())
+        return StepResult(loss.detach(), counts.detach())
 
 
 @register("method", "hm2bp", HM2BPConfig)

@@ -12,6 +12,12 @@ is linear in j's train: ``e_{i|j} = sum_t P[t, i] s_j[t]``, where the kernel P d
 output train only. ``psp_matrix`` computes P for every neuron at once. W is the window
 (4 tau_m in every published config).
 
+Presynaptic delay d (``PSPKernel.delay``). The formula above is the paper's (d = 0). The official
+kernels count an input spike d = t_ref steps late (``pre_time = t_pre + T_REFRAC``, layers/Spiking.cu
+``d_Spiking_accumulate_effect``): tau = t_i^f - t_j^g - d, for the spikes with
+t_i^f - W <= t_j^g <= t_i^f - d. That is the paper's kernel with window W - d read d steps later,
+P_d[t] = P_0^{W-d}[t + d] (0 for the last d steps), which is how it is computed.
+
 How P is computed. For a time t, the spikes f of i after t split in two regimes: while
 t >= r_f = t_i^{f-1} + t_ref a presynaptic spike at t meets no reset before t_i^f and
 contributes eps(t_i^f - t) (only the *next* spike of i can be in this regime); before r_f it
@@ -38,12 +44,14 @@ import torch
 
 @dataclass(frozen=True)
 class PSPKernel:
-    """Constants of the S-PSP: neuron time constants, refractory period and window, in steps."""
+    """Constants of the S-PSP, in steps: neuron time constants, refractory period, window and
+    presynaptic delay (0: the paper's formula; t_ref: the official code's)."""
 
     tau_m: float
     tau_s: float
     t_ref: int
     window: int
+    delay: int = 0
 
     def epsilon(self, x: torch.Tensor) -> torch.Tensor:
         """The PSP kernel eps(x) of a spike x steps ago."""
@@ -74,7 +82,8 @@ def psp_matrix(spikes: torch.Tensor, kernel: PSPKernel, dtype: torch.dtype = tor
         fused = _fused_impl()
         if fused is not None:
             return fused(spikes, kernel)
-    steps, window, t_ref = spikes.shape[0], kernel.window, kernel.t_ref
+    steps, t_ref, delay = spikes.shape[0], kernel.t_ref, kernel.delay
+    window = kernel.window - delay
     spikes = spikes.view(torch.uint8) if spikes.dtype == torch.bool else spikes  # uint8 -> float is vectorised
     since = steps_since_spike(spikes, dtype)
     step_m, step_s = math.exp(-1.0 / kernel.tau_m), math.exp(-1.0 / kernel.tau_s)
@@ -83,9 +92,10 @@ def psp_matrix(spikes: torch.Tensor, kernel: PSPKernel, dtype: torch.dtype = tor
     # margin, ~1% of mem, is far above rounding), so no integer gap counter is needed.
     edge = math.exp(-(window + 0.5) / kernel.tau_m)
     psp = torch.empty(spikes.shape, dtype=dtype, device=spikes.device)
+    psp[max(steps - delay, 0) :] = 0.0
     mem, syn, decaying = (torch.zeros(spikes.shape[1:], dtype=dtype, device=spikes.device) for _ in range(3))
     fired, near, free, now, direct, entering, leaving = (torch.empty_like(mem) for _ in range(7))
-    for t in range(steps - 1, -1, -1):
+    for t in range(steps - 1, delay - 1, -1):
         if t + 1 < steps:
             fired.copy_(spikes[t + 1])
             mem.mul_(step_m).addcmul_(mem, fired, value=-1.0).add_(fired, alpha=step_m)
@@ -97,10 +107,10 @@ def psp_matrix(spikes: torch.Tensor, kernel: PSPKernel, dtype: torch.dtype = tor
         torch.mul(mem, 1.0 / step_m, out=entering).add_(syn, alpha=-1.0 / step_s).mul_(near).mul_(now)  # eps(gap - 1)
         decaying.add_(entering, alpha=scale)
         if t + window + 1 < steps:
-            _leaving(spikes[t + window + 1], since[t + window], kernel, out=leaving)
+            _leaving(spikes[t + window + 1], since[t + window], kernel, window, out=leaving)
             decaying.sub_(leaving)
         decaying.mul_(step_s)
-        torch.add(decaying, direct, alpha=scale, out=psp[t])
+        torch.add(decaying, direct, alpha=scale, out=psp[t - delay])
     return psp
 
 
@@ -113,13 +123,13 @@ def _fused_impl():
     return psp_matrix_triton
 
 
-def _leaving(spike: torch.Tensor, since_before: torch.Tensor, kernel: PSPKernel, out: torch.Tensor) -> torch.Tensor:
+def _leaving(spike: torch.Tensor, since_before: torch.Tensor, kernel: PSPKernel, window: int, out: torch.Tensor) -> torch.Tensor:
     """The term a spike at u = t + W + 1 takes out of Q at t, given K[u - 1] = ``since_before``.
 
     That spike's r is (u - 1) - K[u - 1] + t_ref; it is in Q while r > t + 1, i.e. when
     K[u - 1] < W + t_ref - 1, and its term there is eps(K[u - 1] + 1 - t_ref) exp(-(r - t - 1)/tau_s).
     """
-    lag = (kernel.window + kernel.t_ref - 1 - since_before).clamp_(min=0)  # r - t - 1 where it counts
+    lag = (window + kernel.t_ref - 1 - since_before).clamp_(min=0)  # r - t - 1 where it counts
     in_q = lag.clamp(0, 1)
     value = kernel.epsilon(since_before + 1 - kernel.t_ref) * torch.exp(-lag / kernel.tau_s)
     return torch.mul(value, in_q, out=out).mul_(spike)

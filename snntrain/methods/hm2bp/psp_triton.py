@@ -2,7 +2,8 @@
 
 Each program owns BLOCK neurons (sample x neuron, flattened) and runs the forward scan (steps
 since the last spike, kept in a scratch buffer) and then the reverse scan, with the same
-arithmetic as the torch loops, which the device check holds it to.
+arithmetic as the torch loops, which the device check holds it to. A presynaptic delay d shortens
+the window by d and writes step t of the scan to row t - d, as the torch loop does.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def _eps(x, tau_m, tau_s, scale):
 @triton.jit
 def _psp_kernel(
     spikes_ptr, since_ptr, psp_ptr, steps, width,
-    tau_m, tau_s, t_ref, window, step_m, step_s, scale, edge, never,
+    tau_m, tau_s, t_ref, window, delay, step_m, step_s, scale, edge, never,
     BLOCK: tl.constexpr,
 ):
     cols = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
@@ -38,7 +39,7 @@ def _psp_kernel(
     mem = tl.zeros((BLOCK,), tl.float32)
     syn = tl.zeros((BLOCK,), tl.float32)
     decaying = tl.zeros((BLOCK,), tl.float32)
-    for back in range(steps):
+    for back in range(steps - delay):
         t = steps - 1 - back
         fired = tl.load(spikes_ptr + (t + 1) * width + cols, mask=mask & (t + 1 < steps), other=0).to(tl.float32)
         mem = tl.where(fired > 0, step_m, mem * step_m)
@@ -57,7 +58,7 @@ def _psp_kernel(
         leaving = _eps(since_before + 1.0 - t_ref, tau_m, tau_s, scale) * tl.exp(-lag / tau_s)
         decaying = decaying - tl.where((leaving_spike > 0) & (lag > 0), leaving, 0.0)
         decaying = decaying * step_s
-        tl.store(psp_ptr + t * width + cols, decaying + direct * scale, mask=mask)
+        tl.store(psp_ptr + (t - delay) * width + cols, decaying + direct * scale, mask=mask)
 
 
 def psp_matrix_triton(spikes: torch.Tensor, kernel: PSPKernel) -> torch.Tensor:
@@ -67,12 +68,14 @@ def psp_matrix_triton(spikes: torch.Tensor, kernel: PSPKernel) -> torch.Tensor:
     flat = spikes.contiguous().view(torch.uint8)
     since = torch.empty(spikes.shape, dtype=torch.float32, device=spikes.device)
     psp = torch.empty(spikes.shape, dtype=torch.float32, device=spikes.device)
+    psp[max(steps - kernel.delay, 0) :] = 0.0
+    window = kernel.window - kernel.delay
     block = 128
     _psp_kernel[(triton.cdiv(width, block),)](
         flat, since, psp, steps, width,
-        kernel.tau_m, kernel.tau_s, float(kernel.t_ref), int(kernel.window),
+        kernel.tau_m, kernel.tau_s, float(kernel.t_ref), int(window), int(kernel.delay),
         math.exp(-1.0 / kernel.tau_m), math.exp(-1.0 / kernel.tau_s), 1.0 / (1.0 - kernel.tau_s / kernel.tau_m),
-        math.exp(-(kernel.window + 0.5) / kernel.tau_m), _NEVER,
+        math.exp(-(window + 0.5) / kernel.tau_m), _NEVER,
         BLOCK=block, **EXACT_ROUNDING,
     )
     return psp

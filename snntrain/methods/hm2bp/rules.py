@@ -5,7 +5,7 @@ A layer maps presynaptic trains ``x`` [T, B, in...] to the drive ``c = W x`` of 
 average pool) and its two transposes. With P the S-PSP kernel of the layer's output trains
 (``psp.psp_matrix``), ``e_{i|j} = sum_t P[t, i] x_j[t]`` and, per sample,
 
-    delta_i   = (dE/do_i) / nu
+    delta_i   = (dE/do_i) / nu                        (a spiking pool: dE/do_i, see AvgPoolRule)
     side_i    = (1/nu) sum_j W_ij e_ij / o_i          = (1/nu) sum_t P[t, i] c[t, i] / o_i
     dW_ij     = sum_batch delta_i (1 + side_i) lat_i e_ij
     dE/do_j   = sum_i delta_i W_ij e_ij / o_j         (the count ratio R_ij = e_ij / o_j)
@@ -47,6 +47,8 @@ class Rule:
     """The linear map of one layer on a merged batch [M, in...] -> [M, out...], and its transposes."""
 
     weight: nn.Parameter | None = None
+    divides_error_by_threshold: bool = True
+    """delta = (dE/do) / nu, the macro-level step from counts to total PSPs (every layer with weights)."""
 
     def drive(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -98,7 +100,14 @@ class ConvRule(Rule):
 
 
 class AvgPoolRule(Rule):
-    """A spiking pool: fixed weights 1/p^2 from each p x p window to one neuron, nothing to learn."""
+    """A spiking pool: fixed weights 1/p^2 from each p x p window to one neuron, nothing to learn.
+
+    Its error goes down undivided by its threshold, as in the official code
+    (layers/PoolingSpiking.cu, ``g_PoolingSpiking_backpropagation``: ``pool / (pSize * pSize) * ratio``);
+    the conv layer below then divides by its own threshold.
+    """
+
+    divides_error_by_threshold = False
 
     def __init__(self, layer: nn.AvgPool2d) -> None:
         self.layer = layer
@@ -148,7 +157,8 @@ def layer_gradients(
     """dW (None without weights) and dE/do of the inputs [B, in...] (None unless ``need_input``).
 
     ``x`` [T, B, in...] are the presynaptic trains (or analog input), ``spikes`` [T, B, out...]
-    the output trains (bool), ``grad_count`` dE/do of the outputs [B, out...], ``gain``
+    the output trains (bool), ``grad_count`` dE/do of the outputs [B, out...], ``threshold`` their
+    nu, ``gain``
     [B, out...] the micro-level factor (1 + side) lat of each output neuron (None without weights).
     """
     steps, batch = spikes.shape[:2]
@@ -156,7 +166,7 @@ def layer_gradients(
     grad_count = grad_count.to(dtype)
     x = x.view(torch.uint8).to(dtype) if x.dtype == torch.bool else x.to(dtype)  # uint8 -> float is vectorised
     psp = psp_matrix(spikes, kernel, dtype)
-    delta = grad_count / threshold
+    delta = grad_count / threshold if rule.divides_error_by_threshold else grad_count
     silent = spikes.view(torch.uint8).sum(0, dtype=dtype) == 0
     x_counts = x.sum(0)
     x_fired = x_counts > 0

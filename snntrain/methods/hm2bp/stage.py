@@ -36,20 +36,22 @@ class OutputTricks:
 
 @dataclass(frozen=True)
 class Stage:
-    """A synaptic layer and its neuron; ``flatten`` says the input is flattened first."""
+    """A synaptic layer and its neuron; ``flatten`` says the input is flattened first; ``delayed``:
+    the S-PSP counts input spikes t_ref steps late (``method.psp_delay=official``)."""
 
     rule: Rule
     neuron: CUBA
     flatten: bool
     window_tau_m: float
+    delayed: bool
 
     @property
     def kernel(self) -> PSPKernel:
         p = self.neuron.params
-        return PSPKernel(p.tau_m, p.tau_s, p.t_ref, int(self.window_tau_m * p.tau_m))
+        return PSPKernel(p.tau_m, p.tau_s, p.t_ref, int(self.window_tau_m * p.tau_m), p.t_ref if self.delayed else 0)
 
 
-def stages_of(body: nn.Sequential, window_tau_m: float) -> list[Stage]:
+def stages_of(body: nn.Sequential, window_tau_m: float, delayed: bool) -> list[Stage]:
     """Split ``body`` into stages; ConfigError names any layer HM2-BP cannot train."""
     stages: list[Stage] = []
     rule: Rule | None = None
@@ -63,7 +65,13 @@ def stages_of(body: nn.Sequential, window_tau_m: float) -> list[Stage]:
         elif isinstance(layer, CUBA):
             if rule is None:
                 raise ConfigError(f"method=hm2bp: {where} has no synaptic layer before it.")
-            stages.append(Stage(rule, layer, flatten, window_tau_m))
+            stage = Stage(rule, layer, flatten, window_tau_m, delayed)
+            if stage.kernel.window <= stage.kernel.delay:
+                raise ConfigError(
+                    f"method.psp_window={window_tau_m} is not allowed: {where} gets a window of {stage.kernel.window} "
+                    f"steps, which must exceed the presynaptic delay of {stage.kernel.delay} steps; use a larger method.psp_window."
+                )
+            stages.append(stage)
             rule, flatten = None, False
         elif getattr(layer, "is_spiking", False):
             raise ConfigError(f"method=hm2bp needs neuron=cuba; {where} is another neuron. Set neuron=cuba.")
