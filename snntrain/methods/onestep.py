@@ -37,6 +37,7 @@ import torch
 from snntrain.config.checks import one_of, require
 from snntrain.errors import ConfigError
 from snntrain.methods.base import GradientMethod, StepResult, plain_backward
+from snntrain.models.feedback.adjoint import SOLVERS
 from snntrain.neurons import detach_states
 from snntrain.neurons.modes import ImplicitGradient, implicit_gradient, implicit_layers
 from snntrain.registry import register
@@ -49,11 +50,13 @@ class OneStepConfig:
     name: str = "onestep"
     k: int = 1
     implicit: str = "jfb"
+    adjoint_solver: str = "fixed_point"
     adjoint_iters: int = 200
     adjoint_tol: float = 1e-6
 
     def __post_init__(self) -> None:
         one_of("method.implicit", self.implicit, ["jfb", "exact"])
+        one_of("method.adjoint_solver", self.adjoint_solver, SOLVERS)
         require(self.adjoint_iters > 0, "method.adjoint_iters", self.adjoint_iters, "it must be > 0")
         require(self.adjoint_tol > 0, "method.adjoint_tol", self.adjoint_tol, "it must be > 0")
 
@@ -73,7 +76,8 @@ class OneStep(GradientMethod):
     def step(self, model, x, y, backward=plain_backward) -> StepResult:
         feedback = implicit_layers(model)
         if feedback:
-            how = ImplicitGradient(self.cfg.implicit, self.cfg.k, self.cfg.adjoint_iters, self.cfg.adjoint_tol)
+            c = self.cfg
+            how = ImplicitGradient(c.implicit, c.k, c.adjoint_solver, c.adjoint_iters, c.adjoint_tol)
             with implicit_gradient(model, how):
                 output = model(x)
         else:
