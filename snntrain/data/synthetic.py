@@ -1,7 +1,9 @@
 """``dataset=synthetic``: random inputs of any shape, for smoke runs of rows whose data is absent.
 
 Inputs lie in [0, 1] (valid for the direct and Poisson encoders): half uniform noise, half a fixed
-pattern per class, so the classes differ. Everything follows from the seed.
+pattern per class, so the classes differ. Everything follows from the seed. ``dataset.normalize``
+(with a row's ``dataset.mean``/``std``, or the set's own: mean 0.5, std √(1/24) per element) lets it
+stand in for an image set that is normalised.
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ import numpy as np
 import torch
 
 from snntrain.config.checks import require
-from snntrain.data.base import DataBundle, DatasetConfig, DatasetInfo, Split
+from snntrain.data.base import DataBundle, DatasetInfo, Split
+from snntrain.data.vision import ImagesConfig, float_normalisation
 from snntrain.registry import register
+
+OWN_MEAN, OWN_STD = 0.5, (1 / 24) ** 0.5  # of 0.5·U(0, 1) + 0.5·U(0, 1)
 
 
 @dataclass
-class SyntheticConfig(DatasetConfig):
+class SyntheticConfig(ImagesConfig):
     name: str = "synthetic"
     input_shape: list[int] = field(default_factory=lambda: [1, 8, 8])
     num_classes: int = 10
@@ -36,6 +41,8 @@ class Synthetic:
     def __init__(self, cfg: SyntheticConfig, seed: int) -> None:
         self.cfg, self.seed = cfg, seed
         self.info = DatasetInfo(input_shape=tuple(cfg.input_shape), num_classes=cfg.num_classes)
+        channels = cfg.input_shape[0]
+        self.normalisation = float_normalisation(cfg, ((OWN_MEAN,) * channels, (OWN_STD,) * channels))
 
     def pattern(self, label: int) -> np.ndarray:
         """Class ``label``'s fixed pattern, from its own generator: made only for the classes drawn
@@ -54,7 +61,7 @@ class Synthetic:
         train = self._split(rng, self.cfg.train_size)
         n_val = round(self.cfg.val_fraction * self.cfg.train_size)
         val = train.subset(np.arange(n_val)) if n_val else None
-        return DataBundle(train.subset(np.arange(n_val, self.cfg.train_size)), val, self._split(rng, self.cfg.test_size), self.info)
+        return DataBundle(train.subset(np.arange(n_val, self.cfg.train_size)), val, self._split(rng, self.cfg.test_size), self.info, self.normalisation)
 
 
 @register("dataset", "synthetic", SyntheticConfig)

@@ -125,7 +125,7 @@ class IDXDataset:
 
     def __init__(self, cfg: ImagesConfig, seed: int, folder: str, tv_class: str, own: Statistics = MNIST_STATISTICS) -> None:
         self.cfg, self.seed, self.folder, self.tv_class = cfg, seed, folder, tv_class
-        self.stats = cfg.statistics(own)
+        self.normalisation = float_normalisation(cfg, own)  # a configuration error surfaces before any file is read
 
     def read_split(self, split: str) -> Split:
         root = Path(self.cfg.root).expanduser()
@@ -157,8 +157,7 @@ class IDXDataset:
 
     def load(self) -> DataBundle:
         train, test = self.read_split("train"), self.read_split("test")
-        transform = Normalisation(*self.stats) if self.stats else None  # the images are floats already
-        return with_validation(train, test, self.cfg.val_fraction, self.seed, self.info, transform)
+        return with_validation(train, test, self.cfg.val_fraction, self.seed, self.info, self.normalisation)
 
 
 def with_validation(train: Split, test: Split, val_fraction: float, seed: int, info: DatasetInfo, transform: Callable[[torch.Tensor], torch.Tensor] | None = None) -> DataBundle:
@@ -209,6 +208,12 @@ class ImageScaling:
         if self.mean is None or self.std is None:
             return x
         return Normalisation(self.mean, self.std)(x, inplace=True)
+
+
+def float_normalisation(cfg: ImagesConfig, own: Statistics) -> Normalisation | None:
+    """What normalises batches of float images as ``cfg`` says (``own``: the dataset's statistics); None: nothing to do."""
+    stats = cfg.statistics(own)
+    return Normalisation(*stats) if stats else None
 
 
 def image_scaling(cfg: ImagesConfig, own: Statistics) -> ImageScaling:

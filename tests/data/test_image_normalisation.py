@@ -1,4 +1,4 @@
-"""``dataset.normalize`` with ``dataset.mean``/``dataset.std``: MNIST-style sets and CIFAR, and what is refused."""
+"""``dataset.normalize`` with ``dataset.mean``/``dataset.std``: MNIST-style sets, the synthetic stand-in and CIFAR, and what is refused."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ def bundle(tmp_path, *overrides: str):
         (["dataset=mnist", "dataset.normalize=true"], 0.1307, 0.3081),
         (["dataset=fashion_mnist", "dataset.normalize=true"], 0.2860, 0.3530),
         (["dataset=fashion_mnist", "dataset.normalize=true", "dataset.mean=[0.1307]", "dataset.std=[0.3081]"], 0.1307, 0.3081),
+        (["dataset=synthetic", "dataset.input_shape=[1,28,28]", "dataset.normalize=true"], 0.5, (1 / 24) ** 0.5),  # 0.5·U + 0.5·U
     ],
 )
 def test_mnist_style_batches_are_normalised_with_the_given_or_own_statistics(tmp_path, overrides, mean, std):
