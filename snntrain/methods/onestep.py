@@ -15,12 +15,13 @@ the cosine with BPTT's gradient is 0.99999, 0.994, 0.972, 0.945 for τ = 1.1, 2,
 last k outputs pass a gradient, so its size is at most about k/T of BPTT's: irrelevant to Adam,
 with SGD scale the learning rate.
 
-Feedback layers (``model=feedback``) have an equilibrium a* = f(a*, x) of their firing rates;
-for them the iteration is f itself. Under ``method.implicit=jfb`` they simulate to the
-equilibrium without a graph and apply f k times with the graph (k = 1: the Jacobian-free
-gradient); ``method.implicit=exact`` gives the implicit-function gradient for comparison. The
-forward fixed-point residual (and the adjoint's, for exact) is returned in ``StepResult.counts``
-(the largest over feedback layers).
+Feedback networks (``model=feedback``) have an equilibrium a* = f(a*, x) of their firing rates;
+for them the iteration is f itself. They simulate to the equilibrium without a graph and return
+the simulated a* carrying the gradient of f (IDE's ``Replace``): under ``method.implicit=jfb``
+f applied k times from the detached a* (k = 1: the Jacobian-free gradient); under ``exact`` the
+implicit-function gradient of IDE, its adjoint solved by ``method.adjoint_solver``. The forward
+fixed-point residual (and the adjoint's, for exact) is returned in ``StepResult.counts`` (the
+largest over feedback blocks).
 A model with a feedback layer runs over all T steps in one call, so any layers before it get
 their full time graph.
 

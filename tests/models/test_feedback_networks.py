@@ -81,6 +81,7 @@ def test_what_cannot_apply_is_a_config_error(overrides, message):
         build(["model=feedback", *overrides])
 
 
+@pytest.mark.slow
 def test_a_bad_feedback_key_is_one_message_on_the_command_line(tmp_path):
     result = run_cli(["model=feedback", "neuron.reset=hard", *QUIET], cwd=tmp_path)
     assert result.returncode != 0 and "Traceback" not in result.stderr

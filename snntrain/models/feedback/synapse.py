@@ -25,7 +25,8 @@ def weight_matrix(weight: torch.Tensor) -> torch.Tensor:
 
 
 class SpectralGain(nn.Module):
-    """Parametrisation W = clamp(g, −1, 1) · w / σ(w): ‖W‖ ≤ 1 through training (official ``weight_spectral_norm``).
+    """Parametrisation W = clamp(g, −1, 1) · w / σ(w) (official ``weight_spectral_norm``): ‖W‖ ≤ 1 through
+    training, once the power iteration's σ has caught up with σ(w) (a few batches after initialisation).
 
     σ(w) = uᵀ w v for the weight as a [dim 0, rest] matrix (for a transposed convolution dim 0 is
     its input channels, as in the official code). u and v are buffers moved by one power iteration
