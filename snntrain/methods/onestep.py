@@ -31,7 +31,7 @@ and late steps of a BatchNorm model are normalised separately (k = T is still ex
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import torch
 
@@ -66,13 +66,26 @@ class OneStep(GradientMethod):
     name = "onestep"
 
     def check(self, model, cfgs) -> None:
-        """``1 <= k <= T``: k differentiable steps out of T."""
-        k = self.cfg.k
-        if not 1 <= k <= self.T:
+        """``1 <= k <= T``: k differentiable steps out of T; the feedback-only keys need a feedback network.
+
+        The ``adjoint_*`` keys stay allowed under ``implicit=jfb`` on a feedback network, so that one
+        override (``method.implicit=jfb``) turns an IDE row into its one-step variant.
+        """
+        c = self.cfg
+        if not 1 <= c.k <= self.T:
             raise ConfigError(
-                f"method.k={k} is not allowed with T={self.T}: it must be in [1, T] "
+                f"method.k={c.k} is not allowed with T={self.T}: it must be in [1, T] "
                 "(k = 1 is one-step differentiation, k = T is BPTT)."
             )
+        if not implicit_layers(model):
+            for f in fields(c):
+                value = getattr(c, f.name)
+                require(
+                    not (f.name == "implicit" or f.name.startswith("adjoint_")) or value == f.default, f"method.{f.name}", value,
+                    "it applies to feedback networks (model=feedback) only, and this model has none; leave it at its default",
+                )
+        elif c.implicit == "exact":
+            require(c.k == 1, "method.k", c.k, "with method.implicit=exact the gradient is the adjoint's, not k applications of f; leave method.k=1")
 
     def step(self, model, x, y, backward=plain_backward) -> StepResult:
         feedback = implicit_layers(model)

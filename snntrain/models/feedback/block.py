@@ -122,7 +122,7 @@ class FeedbackBlock(nn.Module):
             if self.input_average == "weighted" or decay == 1.0:
                 return InputView(x, False, stats, mean)
             # The official LIF code averages in place: with input BatchNorm the last frame becomes
-            # the weighted mean, and the equilibrium pass's average then counts that frame twice.
+            # the weighted mean, and the equilibrium pass's average adds its own running sum once more.
             frames = torch.cat([x[:-1], mean.unsqueeze(0)]) if stats is not None else x
             return InputView(frames, False, stats, official_mean(frames, decay))
 
@@ -187,7 +187,8 @@ class FeedbackBlock(nn.Module):
         image.register_hook(adjoint)
 
     def spike_trains(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """Every layer's spike trains ``[T, B, ...]`` for input ``x``, simulated as the forward does (no graph)."""
+        """Every layer's spike trains ``[T, B, ...]`` for input ``x``, simulated as the forward does (no graph),
+        with the current dropout masks and spectral weight (none renewed)."""
         trains: list[list[torch.Tensor]] = []
         with torch.no_grad(), parametrize.cached():
             self.simulate(self.read_input(x), trains)
