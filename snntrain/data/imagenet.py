@@ -10,7 +10,7 @@ model selection, read with the evaluation transform.
 Images cannot be held in memory, so a split's ``x`` is a :class:`JpegBatches`: indexing it with
 an integer array decodes those files on a thread pool (PIL releases the GIL while decoding and
 resizing) and returns one uint8 batch; the bundle's transform (as CIFAR's) makes floats in [0, 1]
-of it on the device, normalised with ImageNet's channel statistics (or ``dataset.mean``/``std``) unless ``dataset.normalize=false``,
+of it on the device, normalised with ImageNet's channel statistics unless ``dataset.normalize=false``,
 after any ``dataset.augment.*`` (so AutoAugment sees uint8 images). Training samples get torchvision's
 RandomResizedCrop(image_size) and RandomHorizontalFlip, drawn from a generator seeded by
 (seed, epoch, sample index): a sample's crop does not depend on the batch it lands in, the
@@ -33,7 +33,7 @@ from PIL import Image
 
 from snntrain.config.checks import one_of, require
 from snntrain.data.base import DataBundle, DatasetInfo, Split, stratified_split
-from snntrain.data.vision import ColourImagesConfig
+from snntrain.data.vision import ColourImagesConfig, image_scaling
 from snntrain.errors import DatasetError
 from snntrain.registry import register
 
@@ -150,6 +150,7 @@ class ImageNet:
     def __init__(self, cfg: ImageNetConfig, seed: int) -> None:
         self.cfg, self.seed = cfg, seed
         self.info = DatasetInfo(input_shape=(3, cfg.image_size, cfg.image_size), num_classes=cfg.num_classes)
+        self.scaling = image_scaling(cfg, (MEAN, STD))  # a configuration error surfaces before any file is read
 
     def listing(self, folder: str) -> tuple[list[str], np.ndarray, list[str]]:
         """(files, labels, class names) under ``root/folder``; DatasetError for a missing or empty folder."""
@@ -191,7 +192,7 @@ class ImageNet:
 
         fit, held = stratified_split(train_labels, cfg.val_fraction, self.seed)
         val = split([train_files[i] for i in held], train_labels[held], False) if len(held) else None
-        return DataBundle(split([train_files[i] for i in fit], train_labels[fit], True), val, split(test_files, test_labels, False), self.info, cfg.scaling(MEAN, STD))
+        return DataBundle(split([train_files[i] for i in fit], train_labels[fit], True), val, split(test_files, test_labels, False), self.info, self.scaling)
 
 
 @register("dataset", "imagenet", ImageNetConfig)

@@ -1,34 +1,33 @@
 """``dataset=synthetic``: random inputs of any shape, for smoke runs of rows whose data is absent.
 
 Inputs lie in [0, 1] (valid for the direct and Poisson encoders): half uniform noise, half a fixed
-pattern per class, so the classes differ. Everything follows from the seed. ``dataset.mean`` and
-``dataset.std`` (image shapes only) normalise them per channel, as the image dataset a row's
-``dataset.mean``/``std`` were written for would: the stand-in takes that row's keys.
+pattern per class, so the classes differ. Everything follows from the seed. ``dataset.normalize``
+(with a row's ``dataset.mean``/``std``, or the set's own: mean 0.5, std √(1/24) per element) lets it
+stand in for an image set that is normalised.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
 
 import numpy as np
 import torch
 
 from snntrain.config.checks import require
-from snntrain.data.base import DataBundle, DatasetConfig, DatasetInfo, Split
-from snntrain.data.vision import check_channel_statistics
+from snntrain.data.base import DataBundle, DatasetInfo, Split
+from snntrain.data.vision import ImagesConfig, float_normalisation
 from snntrain.registry import register
+
+OWN_MEAN, OWN_STD = 0.5, (1 / 24) ** 0.5  # of 0.5·U(0, 1) + 0.5·U(0, 1)
 
 
 @dataclass
-class SyntheticConfig(DatasetConfig):
+class SyntheticConfig(ImagesConfig):
     name: str = "synthetic"
     input_shape: list[int] = field(default_factory=lambda: [1, 8, 8])
     num_classes: int = 10
     train_size: int = 256
     test_size: int = 64
-    mean: list[float] | None = None
-    std: list[float] | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -36,16 +35,14 @@ class SyntheticConfig(DatasetConfig):
         require(len(self.input_shape) > 0 and all(n > 0 for n in self.input_shape), "dataset.input_shape", self.input_shape, "positive sizes, e.g. [3, 32, 32]")
         require(self.num_classes > 1, "dataset.num_classes", self.num_classes, "it must be > 1")
         require(self.train_size > 0 and self.test_size > 0, "dataset.train_size/test_size", (self.train_size, self.test_size), "both > 0")
-        if self.mean is not None:
-            require(len(self.input_shape) == 3, "dataset.mean", self.mean, "per-channel statistics need an image input_shape [C, H, W]")
-            require(self.encoder != "poisson", "dataset.mean", self.mean, "the poisson encoder needs intensities in [0, 1]; drop dataset.mean and dataset.std")
-        check_channel_statistics(self.mean, self.std, self.input_shape[0])
 
 
 class Synthetic:
     def __init__(self, cfg: SyntheticConfig, seed: int) -> None:
         self.cfg, self.seed = cfg, seed
         self.info = DatasetInfo(input_shape=tuple(cfg.input_shape), num_classes=cfg.num_classes)
+        channels = cfg.input_shape[0]
+        self.normalisation = float_normalisation(cfg, ((OWN_MEAN,) * channels, (OWN_STD,) * channels))
 
     def pattern(self, label: int) -> np.ndarray:
         """Class ``label``'s fixed pattern, from its own generator: made only for the classes drawn
@@ -64,15 +61,7 @@ class Synthetic:
         train = self._split(rng, self.cfg.train_size)
         n_val = round(self.cfg.val_fraction * self.cfg.train_size)
         val = train.subset(np.arange(n_val)) if n_val else None
-        return DataBundle(train.subset(np.arange(n_val, self.cfg.train_size)), val, self._split(rng, self.cfg.test_size), self.info, self.transform())
-
-    def transform(self):
-        """Per-channel normalisation with ``dataset.mean``/``std`` (out of place), or None."""
-        if self.cfg.mean is None:
-            return None
-        from torchvision.transforms.v2.functional import normalize
-
-        return partial(normalize, mean=list(self.cfg.mean), std=list(self.cfg.std))
+        return DataBundle(train.subset(np.arange(n_val, self.cfg.train_size)), val, self._split(rng, self.cfg.test_size), self.info, self.normalisation)
 
 
 @register("dataset", "synthetic", SyntheticConfig)

@@ -51,34 +51,15 @@ def find_idx(root: Path, folder: str, stem: str) -> Path | None:
     return None
 
 
-@dataclass
-class MNISTConfig(DatasetConfig):
-    name: str = "mnist"
+Statistics = tuple[tuple[float, ...], tuple[float, ...]]
 
 
 @dataclass
-class FashionMNISTConfig(DatasetConfig):
-    name: str = "fashion_mnist"
+class ImagesConfig(DatasetConfig):
+    """Keys of the image datasets: per-channel normalisation of each batch after augmentation."""
 
-
-def check_channel_statistics(mean: list[float] | None, std: list[float] | None, channels: int) -> None:
-    """``dataset.mean`` and ``dataset.std``: both or neither; one value per channel each, std > 0."""
-    require((mean is None) == (std is None), "dataset.mean", mean, f"set it together with dataset.std (now {std!r}), or neither")
-    if mean is not None:
-        require(len(mean) == channels, "dataset.mean", mean, f"one value per channel ({channels})")
-        require(len(std) == channels and all(s > 0 for s in std), "dataset.std", std, f"{channels} values > 0, one per channel")
-
-
-@dataclass
-class ColourImagesConfig(DatasetConfig):
-    """Keys of the colour-image datasets (CIFAR, ImageNet), whose uint8 batches become floats after augmentation.
-
-    ``mean``/``std``: the per-channel statistics ``normalize`` uses; null = the dataset's own
-    (``CIFAR10_SPEC``, ``CIFAR100_SPEC``, ``imagenet.MEAN``/``STD``). Both or neither, with ``normalize``.
-    """
-
-    normalize: bool = True  # per-channel mean/std after augmentation (direct encoding only)
-    mean: list[float] | None = None
+    normalize: bool = False  # (x - mean) / std per channel (direct encoding only)
+    mean: list[float] | None = None  # the statistics normalize uses; null: the dataset's own
     std: list[float] | None = None
 
     def __post_init__(self) -> None:
@@ -87,15 +68,39 @@ class ColourImagesConfig(DatasetConfig):
             not (self.normalize and self.encoder == "poisson"), "dataset.normalize", self.normalize,
             "the poisson encoder needs intensities in [0, 1], which normalised pixels are not; set dataset.normalize=false",
         )
-        check_channel_statistics(self.mean, self.std, 3)
-        require(self.mean is None or self.normalize, "dataset.mean", self.mean, "it is used only with dataset.normalize=true; drop dataset.mean and dataset.std")
+        require((self.mean is None) == (self.std is None), "dataset.mean", self.mean, "give dataset.mean and dataset.std together, or neither")
+        require(self.normalize or self.mean is None, "dataset.mean", self.mean, "it is used only with dataset.normalize=true; set that, or leave it null")
+        require(self.std is None or all(v > 0 for v in self.std), "dataset.std", self.std, "every value must be > 0")
 
-    def scaling(self, mean: tuple[float, ...], std: tuple[float, ...]) -> ImageScaling:
-        """The batch transform these keys ask for: to [0, 1], then normalised with ``dataset.mean``/``std``
-        when set, else with the dataset's own ``mean``/``std``, unless ``normalize`` is false."""
+    def statistics(self, own: Statistics) -> Statistics | None:
+        """The (mean, std) to normalise with: the configured ones, else the dataset's ``own``; None without normalize."""
         if not self.normalize:
-            return ImageScaling()
-        return ImageScaling(tuple(self.mean), tuple(self.std)) if self.mean is not None else ImageScaling(mean, std)
+            return None
+        if self.mean is None or self.std is None:
+            return own
+        channels = len(own[0])
+        require(
+            len(self.mean) == channels and len(self.std) == channels, "dataset.mean", self.mean,
+            f"give one value per channel ({channels}) in dataset.mean and dataset.std",
+        )
+        return tuple(self.mean), tuple(self.std)
+
+
+@dataclass
+class MNISTConfig(ImagesConfig):
+    name: str = "mnist"
+
+
+@dataclass
+class FashionMNISTConfig(ImagesConfig):
+    name: str = "fashion_mnist"
+
+
+@dataclass
+class ColourImagesConfig(ImagesConfig):
+    """Keys of the colour-image datasets (CIFAR, ImageNet), whose uint8 batches become floats after augmentation."""
+
+    normalize: bool = True
 
 
 @dataclass
@@ -108,13 +113,19 @@ class CIFAR100Config(CIFAR10Config):
     name: str = "cifar100"
 
 
+MNIST_STATISTICS: Statistics = ((0.1307,), (0.3081,))
+FASHION_MNIST_STATISTICS: Statistics = ((0.2860,), (0.3530,))
+
+
 class IDXDataset:
-    """MNIST and Fashion-MNIST: 28x28 grey images in [0, 1], 10 classes."""
+    """MNIST and Fashion-MNIST: 28x28 grey images in [0, 1], 10 classes; with ``dataset.normalize``
+    the bundle's transform normalises each batch after augmentation (``own``: the set's statistics)."""
 
     info = DatasetInfo(input_shape=(1, 28, 28), num_classes=10)
 
-    def __init__(self, cfg: DatasetConfig, seed: int, folder: str, tv_class: str) -> None:
+    def __init__(self, cfg: ImagesConfig, seed: int, folder: str, tv_class: str, own: Statistics = MNIST_STATISTICS) -> None:
         self.cfg, self.seed, self.folder, self.tv_class = cfg, seed, folder, tv_class
+        self.normalisation = float_normalisation(cfg, own)  # a configuration error surfaces before any file is read
 
     def read_split(self, split: str) -> Split:
         root = Path(self.cfg.root).expanduser()
@@ -146,7 +157,7 @@ class IDXDataset:
 
     def load(self) -> DataBundle:
         train, test = self.read_split("train"), self.read_split("test")
-        return with_validation(train, test, self.cfg.val_fraction, self.seed, self.info)
+        return with_validation(train, test, self.cfg.val_fraction, self.seed, self.info, self.normalisation)
 
 
 def with_validation(train: Split, test: Split, val_fraction: float, seed: int, info: DatasetInfo, transform: Callable[[torch.Tensor], torch.Tensor] | None = None) -> DataBundle:
@@ -172,6 +183,19 @@ CIFAR100_SPEC = CIFARSpec("CIFAR100", "cifar-100-python", 100, (0.5071, 0.4865, 
 
 
 @dataclass(frozen=True)
+class Normalisation:
+    """Float images [B, C, H, W] normalised per channel, (x − mean) / std (torchvision's Normalize)."""
+
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+
+    def __call__(self, x: torch.Tensor, inplace: bool = False) -> torch.Tensor:
+        from torchvision.transforms.v2.functional import normalize
+
+        return normalize(x, list(self.mean), list(self.std), inplace=inplace)
+
+
+@dataclass(frozen=True)
 class ImageScaling:
     """uint8 images [B, C, H, W] to floats in [0, 1] (torchvision's ToTensor: divide by 255), then,
     when ``mean`` and ``std`` are given, per-channel normalised (torchvision's Normalize)."""
@@ -181,11 +205,21 @@ class ImageScaling:
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         x = x.float().div_(255.0)  # as ToTensor; v2's to_dtype multiplies by 1/255, which differs in the last bit
-        if self.mean is None:
+        if self.mean is None or self.std is None:
             return x
-        from torchvision.transforms.v2.functional import normalize
+        return Normalisation(self.mean, self.std)(x, inplace=True)
 
-        return normalize(x, list(self.mean), list(self.std), inplace=True)
+
+def float_normalisation(cfg: ImagesConfig, own: Statistics) -> Normalisation | None:
+    """What normalises batches of float images as ``cfg`` says (``own``: the dataset's statistics); None: nothing to do."""
+    stats = cfg.statistics(own)
+    return Normalisation(*stats) if stats else None
+
+
+def image_scaling(cfg: ImagesConfig, own: Statistics) -> ImageScaling:
+    """uint8 batches to floats, normalised as ``cfg`` says (``own``: the dataset's statistics)."""
+    stats = cfg.statistics(own)
+    return ImageScaling(*stats) if stats else ImageScaling()
 
 
 class CIFAR:
@@ -194,6 +228,7 @@ class CIFAR:
 
     def __init__(self, cfg: CIFAR10Config, seed: int, spec: CIFARSpec) -> None:
         self.cfg, self.seed, self.spec = cfg, seed, spec
+        self.scaling = image_scaling(cfg, (spec.mean, spec.std))  # a configuration error surfaces before any file is read
         self.info = DatasetInfo(input_shape=(3, 32, 32), num_classes=spec.num_classes)
 
     def _split(self, train: bool) -> Split:
@@ -210,13 +245,9 @@ class CIFAR:
         x = torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous()
         return Split(x, torch.tensor(ds.targets, dtype=torch.long))
 
-    def transform(self) -> ImageScaling:
-        """What the trainer applies to each batch after augmentation."""
-        return self.cfg.scaling(self.spec.mean, self.spec.std)
-
     def load(self) -> DataBundle:
         train, test = self._split(True), self._split(False)
-        return with_validation(train, test, self.cfg.val_fraction, self.seed, self.info, self.transform())
+        return with_validation(train, test, self.cfg.val_fraction, self.seed, self.info, self.scaling)
 
 
 @register("dataset", "mnist", MNISTConfig)
@@ -226,7 +257,7 @@ def build_mnist(cfg: MNISTConfig, seed: int, T: int) -> IDXDataset:
 
 @register("dataset", "fashion_mnist", FashionMNISTConfig)
 def build_fashion_mnist(cfg: FashionMNISTConfig, seed: int, T: int) -> IDXDataset:
-    return IDXDataset(cfg, seed, "FashionMNIST", "FashionMNIST")
+    return IDXDataset(cfg, seed, "FashionMNIST", "FashionMNIST", FASHION_MNIST_STATISTICS)
 
 
 @register("dataset", "cifar10", CIFAR10Config)

@@ -7,6 +7,7 @@ parameters into a decayed and an undecayed group (``engine.param_groups``).
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 import torch
@@ -101,6 +102,51 @@ class StepConfig:
 
 
 @dataclass
+class MultiStepConfig:
+    """``scheduler=multistep``: multiply the rate by ``gamma`` at each epoch of ``milestones``; with
+    ``warmup_iters`` > 0 the first training steps ramp it linearly, lr·(i+1)/warmup_iters at step i."""
+
+    name: str = "multistep"
+    milestones: list[int] = field(default_factory=lambda: [30, 60, 90])
+    gamma: float = 0.1
+    warmup_iters: int = 0
+
+    def __post_init__(self) -> None:
+        require(
+            all(m > 0 for m in self.milestones) and self.milestones == sorted(set(self.milestones)),
+            "scheduler.milestones", self.milestones, "epochs > 0 in increasing order",
+        )
+        positive("scheduler.gamma", self.gamma)
+        require(self.warmup_iters >= 0, "scheduler.warmup_iters", self.warmup_iters, "it must be >= 0 (0: no warm-up)")
+
+
+class MultiStepWarmup(torch.optim.lr_scheduler.LRScheduler):
+    """lr = base · gamma^(milestones reached) · min(1, (i + 1) / warmup_iters) for training step i.
+
+    ``step()`` once per epoch (the trainer's), ``step_batch()`` after every training step (the
+    warm-up's clock, kept in ``state_dict`` so a resumed run continues it). The warm-up is the
+    official IDE CIFAR scripts': ``lr·(citer + 1)/warmup`` before each of the first ``warmup`` steps.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer, milestones: list[int], gamma: float, warmup_iters: int) -> None:
+        self.milestones, self.gamma, self.warmup_iters = list(milestones), gamma, warmup_iters
+        self.iteration = 0
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        decay = self.gamma ** bisect_right(self.milestones, self.last_epoch)
+        warm = min(1.0, (self.iteration + 1) / self.warmup_iters) if self.warmup_iters else 1.0
+        return [base * decay * warm for base in self.base_lrs]
+
+    def step_batch(self) -> None:
+        """One training step done: move the warm-up on (a no-op once it is over)."""
+        if self.iteration < self.warmup_iters:
+            self.iteration += 1
+            for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+                group["lr"] = lr
+
+
+@dataclass
 class InvSqrtConfig:
     """``scheduler=inv_sqrt``: lr / sqrt(epoch + 1), the HM2-BP recipe."""
 
@@ -121,6 +167,11 @@ def build_cosine(cfg: CosineConfig, optimizer, epochs: int):
 @register("scheduler", "step", StepConfig)
 def build_step(cfg: StepConfig, optimizer, epochs: int):
     return torch.optim.lr_scheduler.StepLR(optimizer, step_size=cfg.step_size, gamma=cfg.gamma)
+
+
+@register("scheduler", "multistep", MultiStepConfig)
+def build_multistep(cfg: MultiStepConfig, optimizer, epochs: int):
+    return MultiStepWarmup(optimizer, cfg.milestones, cfg.gamma, cfg.warmup_iters)
 
 
 @register("scheduler", "inv_sqrt", InvSqrtConfig)

@@ -257,9 +257,12 @@ class Trainer:
         rates = FiringRates(self.model)
         task = progress.add_task(f"epoch {self.epoch + 1}/{self.cfg.max_epochs}", total=len(self.train_loader), completed=part.batch, info="") if progress else None
         start = time.perf_counter() - part.elapsed
+        advance = getattr(self.scheduler, "step_batch", None)  # a schedule with a per-step clock (warm-up)
         try:
             for x, y in self.train_loader.batches(start=part.batch):
                 result, applied = self.train_step(x, y, meter, part.batch)
+                if advance is not None:
+                    advance()
                 part.batch += 1
                 if applied:
                     part.loss_sum += float(result.loss) * len(y)

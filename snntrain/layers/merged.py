@@ -13,6 +13,12 @@ from torch import nn
 from snntrain.layers.rate_bn import RateBatchNorm
 
 
+def is_time_constant(x: torch.Tensor) -> bool:
+    """Whether ``x`` [T, B, ...] is the same at every step by construction: one step, or stride 0
+    over T (the direct encoder's expanded input)."""
+    return x.shape[0] == 1 or x.stride(0) == 0
+
+
 class MergedTime:
     """Mixin: run the parent layer's forward on ``[T*B, ...]`` and restore ``[T, B, ...]``."""
 
@@ -29,7 +35,7 @@ class PerSample(MergedTime):
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.shape[0] > 1 and x.stride(0) == 0:
+        if x.shape[0] > 1 and is_time_constant(x):
             return super().forward(x[:1]).expand(x.shape[0], *([-1] * (x.dim() - 1)))
         return super().forward(x)
 

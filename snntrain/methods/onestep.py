@@ -15,12 +15,13 @@ the cosine with BPTT's gradient is 0.99999, 0.994, 0.972, 0.945 for τ = 1.1, 2,
 last k outputs pass a gradient, so its size is at most about k/T of BPTT's: irrelevant to Adam,
 with SGD scale the learning rate.
 
-Feedback layers (``model=feedback``) have an equilibrium a* = f(a*, x) of their firing rates;
-for them the iteration is f itself. Under ``method.implicit=jfb`` they simulate to the
-equilibrium without a graph and apply f k times with the graph (k = 1: the Jacobian-free
-gradient); ``method.implicit=exact`` gives the implicit-function gradient for comparison. The
-forward fixed-point residual (and the adjoint's, for exact) is returned in ``StepResult.counts``
-(the largest over feedback layers).
+Feedback networks (``model=feedback``) have an equilibrium a* = f(a*, x) of their firing rates;
+for them the iteration is f itself. They simulate to the equilibrium without a graph and return
+the simulated a* carrying the gradient of f (IDE's ``Replace``): under ``method.implicit=jfb``
+f applied k times from the detached a* (k = 1: the Jacobian-free gradient); under ``exact`` the
+implicit-function gradient of IDE, its adjoint solved by ``method.adjoint_solver``. The forward
+fixed-point residual (and the adjoint's, for exact) is returned in ``StepResult.counts`` (the
+largest over feedback blocks).
 A model with a feedback layer runs over all T steps in one call, so any layers before it get
 their full time graph.
 
@@ -30,13 +31,14 @@ and late steps of a BatchNorm model are normalised separately (k = T is still ex
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import torch
 
 from snntrain.config.checks import one_of, require
 from snntrain.errors import ConfigError
 from snntrain.methods.base import GradientMethod, StepResult, plain_backward
+from snntrain.models.feedback.adjoint import SOLVERS
 from snntrain.neurons import detach_states
 from snntrain.neurons.modes import ImplicitGradient, implicit_gradient, implicit_layers
 from snntrain.registry import register
@@ -49,11 +51,13 @@ class OneStepConfig:
     name: str = "onestep"
     k: int = 1
     implicit: str = "jfb"
+    adjoint_solver: str = "fixed_point"
     adjoint_iters: int = 200
     adjoint_tol: float = 1e-6
 
     def __post_init__(self) -> None:
         one_of("method.implicit", self.implicit, ["jfb", "exact"])
+        one_of("method.adjoint_solver", self.adjoint_solver, SOLVERS)
         require(self.adjoint_iters > 0, "method.adjoint_iters", self.adjoint_iters, "it must be > 0")
         require(self.adjoint_tol > 0, "method.adjoint_tol", self.adjoint_tol, "it must be > 0")
 
@@ -62,18 +66,32 @@ class OneStep(GradientMethod):
     name = "onestep"
 
     def check(self, model, cfgs) -> None:
-        """``1 <= k <= T``: k differentiable steps out of T."""
-        k = self.cfg.k
-        if not 1 <= k <= self.T:
+        """``1 <= k <= T``: k differentiable steps out of T; the feedback-only keys need a feedback network.
+
+        The ``adjoint_*`` keys stay allowed under ``implicit=jfb`` on a feedback network, so that one
+        override (``method.implicit=jfb``) turns an IDE row into its one-step variant.
+        """
+        c = self.cfg
+        if not 1 <= c.k <= self.T:
             raise ConfigError(
-                f"method.k={k} is not allowed with T={self.T}: it must be in [1, T] "
+                f"method.k={c.k} is not allowed with T={self.T}: it must be in [1, T] "
                 "(k = 1 is one-step differentiation, k = T is BPTT)."
             )
+        if not implicit_layers(model):
+            for f in fields(c):
+                value = getattr(c, f.name)
+                require(
+                    not (f.name == "implicit" or f.name.startswith("adjoint_")) or value == f.default, f"method.{f.name}", value,
+                    "it applies to feedback networks (model=feedback) only, and this model has none; leave it at its default",
+                )
+        elif c.implicit == "exact":
+            require(c.k == 1, "method.k", c.k, "with method.implicit=exact the gradient is the adjoint's, not k applications of f; leave method.k=1")
 
     def step(self, model, x, y, backward=plain_backward) -> StepResult:
         feedback = implicit_layers(model)
         if feedback:
-            how = ImplicitGradient(self.cfg.implicit, self.cfg.k, self.cfg.adjoint_iters, self.cfg.adjoint_tol)
+            c = self.cfg
+            how = ImplicitGradient(c.implicit, c.k, c.adjoint_solver, c.adjoint_iters, c.adjoint_tol)
             with implicit_gradient(model, how):
                 output = model(x)
         else:

@@ -30,14 +30,15 @@ class ImplicitGradient:
 
     ``jfb``: apply f ``k`` times with the graph from the detached a* (k = 1 is the one-step,
     Jacobian-free gradient). ``exact``: the implicit-function gradient, solving the adjoint
-    fixed point ``g = dL/da + J_fᵀ g`` by iteration (at most ``adjoint_iters``, relative tolerance
-    ``adjoint_tol``).
+    equation ``g = dL/da + J_fᵀ g`` with ``solver`` (``fixed_point``, ``broyden`` or the official
+    N-MNIST ``ide_iter``; at most ``adjoint_iters`` iterations, relative tolerance ``adjoint_tol``).
     """
 
-    kind: str = "jfb"
-    k: int = 1
-    adjoint_iters: int = 200
-    adjoint_tol: float = 1e-6
+    kind: str
+    k: int
+    solver: str
+    adjoint_iters: int
+    adjoint_tol: float
 
 
 @contextmanager

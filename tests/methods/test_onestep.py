@@ -57,3 +57,20 @@ def test_k_outside_one_to_t_is_a_config_error(k, t):
 def test_bad_implicit_option_is_a_config_error():
     with pytest.raises(ConfigError, match=r"method.implicit='adjoint' is not allowed: choose one of \['jfb', 'exact'\]"):
         build(["method=onestep", "method.implicit=adjoint"])
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["method.implicit=exact"], r"method.implicit='exact' is not allowed: it applies to feedback networks \(model=feedback\) only"),
+        (["method.adjoint_solver=broyden"], r"method.adjoint_solver='broyden' is not allowed: it applies to feedback networks"),
+        (["model=feedback", "method.implicit=exact", "method.k=2"], r"method.k=2 is not allowed: with method.implicit=exact the gradient is the adjoint's"),
+    ],
+)
+def test_feedback_only_keys_are_refused_where_they_cannot_act(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        build(["method=onestep", *overrides])
+
+
+def test_an_ide_row_turns_one_step_with_one_override():
+    assert build(["experiment=onestep_ide_mnist", "method.implicit=jfb"]).method.cfg.adjoint_solver == "broyden"
