@@ -12,7 +12,7 @@ import snntrain.components  # noqa: F401  (registers every component)
 from snntrain.config.checks import require
 from snntrain.data import DataBundle
 from snntrain.data.events.preview import class_examples_image
-from snntrain.engine import distributed
+from snntrain.engine import distributed, finetune
 from snntrain.engine.seeding import seed_everything
 from snntrain.engine.trainer import Trainer
 from snntrain.registry import build, typed
@@ -50,7 +50,8 @@ def plan(cfg: DictConfig) -> Plan:
     check = getattr(method, "check", None)
     if check is not None:
         check(model, cfgs)
-    optimizer = build("optimizer", cfg.optimizer, model.parameters())
+    finetune.prepare(model, cfgs["trainer"].init_from, cfgs["trainer"].finetune_last)
+    optimizer = build("optimizer", cfg.optimizer, [q for q in model.parameters() if q.requires_grad])
     scheduler = build("scheduler", cfg.scheduler, optimizer, cfgs["trainer"].max_epochs)
     codec = build("compression", cfg.compression)
     codec.check(model, method)
