@@ -33,8 +33,12 @@ SCHEMES = {
     "bitpack+recompute": ["compression=bitpack", "compression.recompute=true"],
     "hosvd": ["compression=hosvd"],
     "hosvd+bitpack": ["compression=hosvd", "compression.spikes=bitpack"],
+    "hosvd/all": ["compression=hosvd", "compression.scope=all"],
+    "hosvd+bitpack/all": ["compression=hosvd", "compression.spikes=bitpack", "compression.scope=all"],
 }
-GOALS = [("bptt", 16, "bitpack+recompute", None, 8.0), ("ratebp", 16, "hosvd+bitpack", 0.8, 3.0)]
+# The rate-BP goal of issue 6 was set for HOSVD of every saved tensor (compression.scope=all); the
+# paper's scope (the default) decomposes only the conv/linear inputs, a small share of rate-BP's bytes.
+GOALS = [("bptt", 16, "bitpack+recompute", None, 8.0), ("ratebp", 16, "hosvd+bitpack/all", 0.8, 3.0)]
 """(method, T, scheme, its eps, least reduction of saved bytes per sample against ``none``)."""
 
 INPUT_SHAPE, CLASSES = (2, 34, 34), 10

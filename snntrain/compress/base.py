@@ -60,6 +60,9 @@ class Codec:
         if self.recompute:
             check_recompute(model, method)
 
+    def attach(self, model: nn.Module) -> None:
+        """Called by ``saving`` before ``model`` runs: a codec that treats layers differently looks at it here."""
+
     def pack(self, t: torch.Tensor, layer: str | None = None) -> torch.Tensor | StoredForm:
         """Return the stored form of ``t``, which the module named ``layer`` saved (None: outside the model)."""
         return t
@@ -136,6 +139,7 @@ def saving(codec: Codec, meter: SavedTensorMeter, model: nn.Module) -> Iterator[
     """
     param_ptrs = {p.data_ptr() for p in model.parameters()}
     tracker = LayerTracker(model)
+    codec.attach(model)
 
     def pack(t: torch.Tensor) -> tuple[str, object]:
         if t.data_ptr() in param_ptrs or isinstance(t, nn.Parameter):

@@ -25,6 +25,7 @@ from snntrain.compress.base import Codec, StoredForm, tensor_bytes
 from snntrain.compress.bitpack import BitPacked, is_binary
 from snntrain.config.checks import in_unit_interval, one_of, require
 from snntrain.errors import ConfigError
+from snntrain.layers import weight_layers
 from snntrain.registry import register
 
 
@@ -92,20 +93,27 @@ def hosvd(a: torch.Tensor, eps: float) -> Tucker:
 
 
 class HOSVDCodec(Codec):
-    """Real-valued activations as Tucker decompositions; binary ones bit-packed when ``spikes=bitpack``.
+    """Activations as Tucker decompositions; binary ones bit-packed when ``spikes=bitpack``.
 
-    A tensor is decomposed when a module of the model saved it (``compression.layers``, if
-    given, names the modules, submodules included), it has ≥ 2 modes and ≥ ``min_numel``
-    elements, all finite, and core + factors are smaller than the tensor; otherwise it is kept
-    as it is.
+    ``scope="weight_inputs"`` (the paper's): only what a conv or linear layer saves, its input,
+    which autograd keeps for that layer's weight gradient alone (the input gradient uses W
+    exactly); every other saved tensor (a neuron's u − θ, BatchNorm's input, rate-BP's
+    eligibilities) is kept as it is. ``scope="all"``: every saved float tensor of the model.
+    Within the scope a tensor is decomposed when its module is selected (``compression.layers``,
+    if given, names modules, submodules included), it has ≥ 2 modes and ≥ ``min_numel``
+    elements, all finite, and core + factors are smaller than the tensor.
     """
 
     name = "hosvd"
 
-    def __init__(self, eps: float, min_numel: int, layers: list[str], spikes: str, recompute: bool = False) -> None:
+    def __init__(self, eps: float, min_numel: int, layers: list[str], spikes: str, recompute: bool = False, scope: str = "weight_inputs") -> None:
         super().__init__(recompute)
-        self.eps, self.min_numel, self.layers = eps, min_numel, list(layers)
+        self.eps, self.min_numel, self.layers, self.scope = eps, min_numel, list(layers), scope
         self.bitpack_spikes = spikes == "bitpack"
+        self.weight_layers: set[str] = set()
+
+    def attach(self, model: nn.Module) -> None:
+        self.weight_layers = set(weight_layers(model))
 
     def check(self, model: nn.Module, method) -> None:
         super().check(model, method)
@@ -122,7 +130,7 @@ class HOSVDCodec(Codec):
             raise ConfigError(f"compression.layers names {unknown}, which are not modules of this model; choose among {names}.")
 
     def selects(self, layer: str | None) -> bool:
-        if layer is None:
+        if layer is None or (self.scope == "weight_inputs" and layer not in self.weight_layers):
             return False
         return not self.layers or any(layer == name or layer.startswith(name + ".") for name in self.layers)
 
@@ -147,13 +155,15 @@ class HOSVDConfig:
     layers: list[str] = field(default_factory=list)
     spikes: str = "none"
     recompute: bool = False
+    scope: str = "weight_inputs"
 
     def __post_init__(self) -> None:
         in_unit_interval("compression.eps", self.eps)
         require(self.min_numel >= 0, "compression.min_numel", self.min_numel, "it must be >= 0")
         one_of("compression.spikes", self.spikes, ["none", "bitpack"])
+        one_of("compression.scope", self.scope, ["weight_inputs", "all"])
 
 
 @register("compression", "hosvd", HOSVDConfig)
 def build_hosvd(cfg: HOSVDConfig) -> HOSVDCodec:
-    return HOSVDCodec(cfg.eps, cfg.min_numel, cfg.layers, cfg.spikes, cfg.recompute)
+    return HOSVDCodec(cfg.eps, cfg.min_numel, cfg.layers, cfg.spikes, cfg.recompute, cfg.scope)

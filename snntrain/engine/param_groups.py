@@ -49,9 +49,10 @@ def no_decay_names(model: nn.Module, no_decay: list[str]) -> set[str]:
 def weight_decay_groups(model: nn.Module, weight_decay: float, no_decay: list[str]) -> list[dict[str, Any]]:
     """Optimizer parameter groups: every parameter not in ``no_decay`` with ``weight_decay``, then
     those in it with 0 (the official rate-BP order); empty groups are left out. Each group holds
-    ``(name, parameter)`` pairs, so the optimizer's state dict records the names (checked on resume)."""
+    ``(name, parameter)`` pairs, so the optimizer's state dict records the names (checked on resume).
+    Frozen parameters (``requires_grad=False``: ``trainer.finetune_last``) are in no group."""
     excluded = no_decay_names(model, no_decay)
-    named = list(model.named_parameters())
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     groups = [
         {"params": [(n, p) for n, p in named if n not in excluded], "weight_decay": weight_decay},
         {"params": [(n, p) for n, p in named if n in excluded], "weight_decay": 0.0},

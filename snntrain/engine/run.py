@@ -12,7 +12,7 @@ import snntrain.components  # noqa: F401  (registers every component)
 from snntrain.config.checks import require
 from snntrain.data import DataBundle
 from snntrain.data.events.preview import class_examples_image
-from snntrain.engine import distributed
+from snntrain.engine import distributed, finetune
 from snntrain.engine.seeding import seed_everything
 from snntrain.engine.trainer import Trainer
 from snntrain.registry import build, typed
@@ -50,6 +50,7 @@ def plan(cfg: DictConfig) -> Plan:
     check = getattr(method, "check", None)
     if check is not None:
         check(model, cfgs)
+    finetune.prepare(model, cfgs["trainer"].init_from, cfgs["trainer"].finetune_last)
     optimizer = build("optimizer", cfg.optimizer, model)
     scheduler = build("scheduler", cfg.scheduler, optimizer, cfgs["trainer"].max_epochs)
     codec = build("compression", cfg.compression)

@@ -31,7 +31,7 @@ from snntrain.compress import Codec, SavedTensorMeter, saving
 from snntrain.config.checks import one_of, require
 from snntrain.data import ENCODERS, BatchLoader, DataBundle, Split
 from snntrain.data.augment import AugmentConfig, augment, batch_generator
-from snntrain.engine import checkpoint, distributed
+from snntrain.engine import checkpoint, distributed, finetune
 from snntrain.engine.logger import RunLogger
 from snntrain.engine.seeding import rng_state, set_rng_state
 from snntrain.engine.signals import StopRequest, TrainingInterrupted
@@ -57,6 +57,9 @@ class TrainerConfig:
     keep_checkpoints: int = 1
     on_nonfinite: str = "stop"
     progress: bool = True
+    init_from: str | None = None  # a checkpoint whose model weights start this run (optimizer, epoch not taken)
+    finetune_last: int | None = None  # train only the last N conv/linear layers; the rest frozen, in eval mode
+    bn_eval: bool = False  # BatchNorm layers in eval mode while training (the HOSVD paper's fine-tuning)
 
     def __post_init__(self) -> None:
         require(self.max_epochs > 0, "trainer.max_epochs", self.max_epochs, "it must be > 0")
@@ -67,6 +70,7 @@ class TrainerConfig:
         require(self.limit_eval_batches is None or self.limit_eval_batches > 0, "trainer.limit_eval_batches", self.limit_eval_batches, "null or > 0")
         require(self.keep_checkpoints >= 1, "trainer.keep_checkpoints", self.keep_checkpoints, "it must be >= 1")
         one_of("trainer.on_nonfinite", self.on_nonfinite, ["stop", "skip_batch"])
+        require(self.finetune_last is None or self.finetune_last >= 1, "trainer.finetune_last", self.finetune_last, "null (train every layer) or >= 1")
 
 
 @register("trainer", "default", TrainerConfig)
@@ -176,6 +180,7 @@ class Trainer:
         self.device = resolve_device(cfg.device)
         layout = torch.channels_last if cfg.channels_last else torch.preserve_format
         self.model = model.to(self.device, memory_format=layout)
+        self.frozen = finetune.frozen_modules(self.model, cfg.finetune_last)
         self.encode = ENCODERS[encoder]
         self.poisson_scale = poisson_scale
         self.augment, self.seed = augment or AugmentConfig(), seed
@@ -220,7 +225,7 @@ class Trainer:
         return augment(x, self.augment, batch_generator(self.seed, self.epoch, step, self.rank))
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor, meter: SavedTensorMeter, step: int):
-        self.model.train()
+        finetune.training_mode(self.model, self.frozen, self.cfg.bn_eval)
         reset_states(self.model)
         self.optimizer.zero_grad(set_to_none=True)
         x, y = self._inputs(self._augmented(x, step)), y.to(self.device, non_blocking=True)

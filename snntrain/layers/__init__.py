@@ -9,6 +9,7 @@ from snntrain.layers.merged import (
     TimeConv2d,
     TimeMaxPool2d,
 )
+from snntrain.layers.weights import WEIGHT_LAYERS, weight_layers
 
 __all__ = [
     "Flatten",
@@ -18,4 +19,6 @@ __all__ = [
     "TimeBatchNorm2d",
     "TimeConv2d",
     "TimeMaxPool2d",
+    "WEIGHT_LAYERS",
+    "weight_layers",
 ]

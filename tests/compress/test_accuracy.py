@@ -1,34 +1,34 @@
-"""HOSVD's cost in test accuracy: the spiking CNN on digits, default epochs and seed, against none."""
+"""HOSVD's cost in test accuracy, in the paper's protocol: a pretrained spiking CNN (digits, default
+epochs and seed) whose last two conv/linear layers are fine-tuned with BatchNorm in eval mode,
+compressing the inputs of those layers at ε = 0.9, against the same fine-tuning without compression.
+
+Measured (``python scripts/bench.py hosvd_accuracy``): after 10 epochs of fine-tuning, test
+accuracy at the best validation epoch 95.26 % with and without HOSVD, final 95.54 % vs 96.10 %,
+for 2.4x fewer saved bytes. From scratch the same ε costs 14 points (81.1 % vs 95.3 %): no target.
+"""
 
 import pytest
 
 from snntrain.engine.run import train
 from tests.conftest import compose_config
 
-RUN = ["model=cnn", "trainer.progress=false", "logger=none"]
+RUN = ["experiment=digits_cnn", "trainer.progress=false", "logger=none"]
+FINETUNE = ["trainer.finetune_last=2", "trainer.bn_eval=true", "trainer.max_epochs=10"]
 
 
 @pytest.fixture(scope="module")
-def accuracy_without_compression(tmp_path_factory) -> float:
-    return train(compose_config([*RUN, "compression=none"]), tmp_path_factory.mktemp("none"))["test_acc"]
+def pretrained(tmp_path_factory) -> str:
+    folder = tmp_path_factory.mktemp("pretrained")
+    train(compose_config([*RUN, "trainer.max_epochs=30"]), folder)
+    return str(folder / "checkpoints" / "best.pt")
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "eps",
-    [
-        pytest.param(
-            0.9,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="measured: 79.1 % against 95.3 % without compression. Trained from scratch, the ε=0.9 "
-                "ranks (e.g. 7 of 256 batch·time directions at the first conv) bias every weight gradient "
-                "towards the batch's dominant directions; the paper's ε=0.8-0.9 results are for fine-tuning.",
-            ),
-        ),
-    ],
-)
-def test_hosvd_loses_at_most_one_point_of_test_accuracy(eps, accuracy_without_compression, tmp_path):
-    metrics = train(compose_config([*RUN, "compression=hosvd", f"compression.eps={eps}"]), tmp_path)
-    assert metrics["compression_ratio"] > 1.0
-    assert metrics["test_acc"] >= accuracy_without_compression - 0.01
+def test_fine_tuning_with_hosvd_at_eps_0_9_loses_at_most_one_point(pretrained, tmp_path):
+    start = [*RUN, *FINETUNE, f"trainer.init_from={pretrained}"]
+    plain = train(compose_config([*start, "compression=none"]), tmp_path / "none")
+    compressed = train(compose_config([*start, "compression=hosvd", "compression.eps=0.9"]), tmp_path / "hosvd")
+    assert compressed["compression_ratio"] > 2.0
+    assert compressed["saved_bytes_per_sample"] < plain["saved_bytes_per_sample"] / 2
+    for key in ("test_acc_at_best_val", "test_acc"):
+        assert compressed[key] >= plain[key] - 0.01, key

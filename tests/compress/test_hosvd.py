@@ -9,6 +9,7 @@ from snntrain.compress.base import tensor_bytes
 from snntrain.compress.bitpack import BitPacked
 from snntrain.compress.factor_grad import conv2d_weight_grad_from_factors
 from snntrain.compress.hosvd import HOSVDCodec, Tucker, hosvd, mode_products, rank_for
+from snntrain.errors import ConfigError
 
 
 @settings(max_examples=60, deadline=None)
@@ -65,7 +66,8 @@ def test_factor_route_conv_weight_grad_matches_reconstruction(stride, padding, d
 
 
 def codec(**kw) -> HOSVDCodec:
-    return HOSVDCodec(**{"eps": 0.8, "min_numel": 64, "layers": [], "spikes": "none", **kw})
+    """A codec that decomposes whatever tensor it is given (``scope="all"``): the mechanics, without a model."""
+    return HOSVDCodec(**{"eps": 0.8, "min_numel": 64, "layers": [], "spikes": "none", "scope": "all", **kw})
 
 
 def low_rank(shape=(32, 8, 6, 6)) -> torch.Tensor:
@@ -111,3 +113,58 @@ def test_bfloat16_activations_come_back_in_bfloat16():
     back = codec().unpack(codec().pack(a, "body.0"))
     assert back.dtype == torch.bfloat16
     assert (back.float() - a.float()).pow(2).sum() <= 4 * 0.2 * a.float().pow(2).sum()
+
+
+# ----- scope: what the paper compresses ------------------------------------------------------------
+def conv_snn():
+    from snntrain.registry import build
+
+    torch.manual_seed(0)
+    neuron = build("neuron", {"name": "lif", "backend": "torch"})
+    return build("model", {"name": "cnn", "spec": "6C3-P2-8C3-P2"}, (2, 12, 12), 4, neuron)
+
+
+def input_gradient_and_ranks(scope: str):
+    """One BPTT step of a small conv SNN under HOSVD at ε = 0.5: d loss / d input, and the layers decomposed."""
+    from snntrain.compress import SavedTensorMeter, saving
+    from snntrain.neurons import reset_states
+
+    model = conv_snn()
+    x = torch.rand(4, 8, 2, 12, 12, generator=torch.Generator().manual_seed(1)).requires_grad_()
+    meter = SavedTensorMeter(samples=8)
+    reset_states(model)
+    hosvd_codec = HOSVDCodec(eps=0.5, min_numel=64, layers=[], spikes="none", scope=scope)
+    with saving(hosvd_codec, meter, model):
+        model(x).sum().backward()
+    layers = {key.split("/")[0] for key in meter.layer_figures()["hosvd_rank_per_layer"]}
+    return x.grad, layers, model
+
+
+def test_weight_inputs_scope_decomposes_only_what_conv_and_linear_layers_save():
+    _, layers, model = input_gradient_and_ranks("weight_inputs")
+    kinds = {name: type(module).__name__ for name, module in model.named_modules()}
+    assert layers and all(kinds[name] in ("TimeConv2d", "Linear") for name in layers), layers
+    _, everything, _ = input_gradient_and_ranks("all")
+    assert any(kinds[name] == "LIF" for name in everything), everything
+
+
+def test_weight_inputs_scope_leaves_the_input_gradient_exact():
+    """The paper's point: a layer's input gradient uses W and the neurons' exact states; only the
+    weight gradients see the decomposition. Decomposing every saved tensor changes the input gradient too."""
+    from snntrain.neurons import reset_states
+
+    model = conv_snn()
+    x = torch.rand(4, 8, 2, 12, 12, generator=torch.Generator().manual_seed(1)).requires_grad_()
+    reset_states(model)
+    model(x).sum().backward()
+    paper, _, _ = input_gradient_and_ranks("weight_inputs")
+    everything, _, _ = input_gradient_and_ranks("all")
+    assert torch.equal(paper, x.grad)
+    assert not torch.allclose(everything, x.grad, rtol=1e-3, atol=1e-6)
+
+
+def test_an_unknown_scope_is_refused_naming_the_key():
+    from snntrain.compress.hosvd import HOSVDConfig
+
+    with pytest.raises(ConfigError, match="compression.scope"):
+        HOSVDConfig(scope="inputs")
