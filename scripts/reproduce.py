@@ -33,7 +33,7 @@ import snntrain.components  # noqa: F401  (registers the schemas the configs ext
 from snntrain.errors import SnntrainError
 from snntrain.registry import build
 from snntrain.repro.report import collect, wide_console, write_report
-from snntrain.repro.smoke import SMOKE
+from snntrain.repro.smoke import SMOKE, needs_starting_weights, starting_weights
 
 TABLES = ("hm2bp", "ratebp", "onestep", "hosvd")
 SMOKE_T, SMOKE_BATCH = 2, 8
@@ -57,9 +57,12 @@ def compose_row(name: str, overrides: Sequence[str] = ()) -> DictConfig | str:
         return str(err).strip().splitlines()[0]
 
 
-def smoke_overrides(name: str, cfg: DictConfig) -> list[str] | str:
-    """Overrides that shrink row ``name`` to a smoke run, on stand-in data if its own is absent."""
+def smoke_overrides(name: str, cfg: DictConfig, out: Path) -> list[str] | str:
+    """Overrides that shrink row ``name`` to a smoke run, on stand-in data if its own is absent; a row
+    that fine-tunes a trained network starts from its own fresh weights (saved under ``out``)."""
     shrink = [*SMOKE, f"T={min(cfg.T, SMOKE_T)}", f"dataset.batch_size={SMOKE_BATCH}", f"dataset.eval_batch_size={2 * SMOKE_BATCH}"]
+    if needs_starting_weights(cfg):
+        shrink.append(starting_weights(cfg, out / "starting_weights" / f"{name}.pt"))
     source = build("dataset", cfg.dataset, cfg.seed, cfg.T)
     try:
         source.load()
@@ -70,19 +73,21 @@ def smoke_overrides(name: str, cfg: DictConfig) -> list[str] | str:
     stand_in = ["dataset=synthetic", f"dataset.input_shape=[{shape}]", f"dataset.num_classes={source.info.num_classes}"]
     if cfg.dataset.encoder == "events":
         stand_in.append("dataset.encoder=direct")
+    if cfg.dataset.get("normalize") is not None:  # a normalised image set: its mean/std keys apply to the stand-in too
+        stand_in.append(f"dataset.normalize={cfg.dataset.normalize}")
     composed = compose_row(name, stand_in + shrink)
     if isinstance(composed, str):
         return f"its data is absent and synthetic data does not fit its dataset keys ({composed})"
     return stand_in + shrink
 
 
-def plan_rows(names: Sequence[str], smoke: bool) -> tuple[dict[tuple[str, ...], list[str]], dict[str, str]]:
+def plan_rows(names: Sequence[str], smoke: bool, out: Path) -> tuple[dict[tuple[str, ...], list[str]], dict[str, str]]:
     """Group the runnable rows by their extra overrides (one multirun per group); say why others are skipped."""
     groups: dict[tuple[str, ...], list[str]] = {}
     skipped: dict[str, str] = {}
     for name in names:
         cfg = compose_row(name)
-        extra = smoke_overrides(name, cfg) if smoke and not isinstance(cfg, str) else []
+        extra = smoke_overrides(name, cfg, out) if smoke and not isinstance(cfg, str) else []
         reason = cfg if isinstance(cfg, str) else extra if isinstance(extra, str) else None
         if reason is not None:
             skipped[name] = reason
@@ -114,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = wide_console()
     names = table_rows(args.table) if args.table else args.experiment
     out = args.out or Path("multirun") / "reproduce" / f"{args.table or 'rows'}-{time.strftime('%Y-%m-%d_%H-%M-%S')}"
-    groups, skipped = plan_rows(names, args.smoke)
+    groups, skipped = plan_rows(names, args.smoke, out)
     if skipped:
         table = Table("experiment", "skipped because", title="Rows not run", header_style="bold")
         for name, reason in skipped.items():

@@ -58,6 +58,11 @@ def typed(group: str, node: DictConfig | dict) -> Any:
     Type errors name the key; range checks in the dataclass ``__post_init__`` raise ConfigError.
     """
     name = node["name"]
+    if isinstance(node, DictConfig):
+        missing = sorted(OmegaConf.missing_keys(node))
+        if missing:  # '???' in a config file: a value the user must give (a typed merge would make it None)
+            keys = [key if key.startswith(f"{group}.") else f"{group}.{key}" for key in missing]  # full keys when node has a parent
+            raise ConfigError(f"{', '.join(keys)} must be set on the command line (e.g. {keys[0]}=...); the config that uses it says what it takes.")
     schema = OmegaConf.structured(entry(group, name).config_cls)
     # Merge plain values: a composed node keeps keys forced in with '+key=...', which a typed node
     # would carry along unchecked.

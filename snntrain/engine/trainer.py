@@ -71,6 +71,10 @@ class TrainerConfig:
         require(self.keep_checkpoints >= 1, "trainer.keep_checkpoints", self.keep_checkpoints, "it must be >= 1")
         one_of("trainer.on_nonfinite", self.on_nonfinite, ["stop", "skip_batch"])
         require(self.finetune_last is None or self.finetune_last >= 1, "trainer.finetune_last", self.finetune_last, "null (train every layer) or >= 1")
+        require(
+            self.finetune_last is None or self.init_from is not None, "trainer.finetune_last", self.finetune_last,
+            "fine-tuning needs the network to start from: set trainer.init_from=<checkpoint> (or finetune_last=null)",
+        )
 
 
 @register("trainer", "default", TrainerConfig)

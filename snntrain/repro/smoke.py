@@ -1,3 +1,25 @@
-"""The overrides that shrink any run to a couple of batches: ``scripts/reproduce.py --smoke`` and the tests."""
+"""Shrinking a run for smoke tests: ``scripts/reproduce.py --smoke`` and the tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from snntrain.engine.checkpoint import save_atomic
+from snntrain.engine.run import plan
 
 SMOKE = ["trainer.max_epochs=1", "trainer.limit_batches=2", "trainer.limit_eval_batches=1", "trainer.progress=false", "logger=none"]
+
+
+def needs_starting_weights(cfg: DictConfig) -> bool:
+    """Whether the composed run fine-tunes (``trainer.finetune_last``) without ``trainer.init_from``."""
+    return cfg.trainer.get("finetune_last") is not None and cfg.trainer.get("init_from") is None
+
+
+def starting_weights(cfg: DictConfig, path: Path) -> str:
+    """A stand-in for the trained network a fine-tuning row starts from: the row's own freshly built
+    model, saved as a checkpoint at ``path``; the override that points the row at it."""
+    untuned = OmegaConf.merge(cfg, {"trainer": {"finetune_last": None, "init_from": None}})
+    save_atomic({"model": plan(untuned).model.state_dict()}, path)
+    return f"trainer.init_from={path}"

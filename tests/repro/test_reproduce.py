@@ -28,27 +28,35 @@ def test_tables_are_the_experiment_files_with_their_prefix():
 
 def test_smoke_substitutes_synthetic_data_of_the_rows_shape_when_its_data_is_absent(tmp_path):
     cfg = reproduce.compose_row("digits_cnn", ["dataset=cifar100", f"dataset.root={tmp_path}"])
-    extra = reproduce.smoke_overrides("digits_cnn", cfg)
+    extra = reproduce.smoke_overrides("digits_cnn", cfg, tmp_path)
     assert extra[:3] == ["dataset=synthetic", "dataset.input_shape=[3,32,32]", "dataset.num_classes=100"]
     assert "T=2" in extra and "trainer.limit_batches=2" in extra
 
 
-def test_smoke_keeps_data_that_is_present():
+def test_smoke_keeps_data_that_is_present(tmp_path):
     cfg = reproduce.compose_row("digits_cnn")
-    assert "dataset=synthetic" not in reproduce.smoke_overrides("digits_cnn", cfg)
+    assert "dataset=synthetic" not in reproduce.smoke_overrides("digits_cnn", cfg, tmp_path)
 
 
-def test_rows_that_do_not_compose_are_skipped_with_the_reason():
-    groups, skipped = reproduce.plan_rows(["digits_cnn", "no_such_row"], smoke=True)
+def test_rows_that_do_not_compose_are_skipped_with_the_reason(tmp_path):
+    groups, skipped = reproduce.plan_rows(["digits_cnn", "no_such_row"], smoke=True, out=tmp_path)
     assert list(groups.values()) == [["digits_cnn"]]
     assert "no_such_row" in skipped["no_such_row"]
 
 
-def test_the_imagenet_row_smokes_on_synthetic_224px_data_when_imagenet_is_absent():
-    groups, skipped = reproduce.plan_rows(["ratebp_imagenet_sewresnet34"], smoke=True)
+def test_the_imagenet_row_smokes_on_synthetic_224px_data_when_imagenet_is_absent(tmp_path):
+    groups, skipped = reproduce.plan_rows(["ratebp_imagenet_sewresnet34"], smoke=True, out=tmp_path)
     assert not skipped
     (extra,) = groups
     assert extra[:3] == ("dataset=synthetic", "dataset.input_shape=[3,224,224]", "dataset.num_classes=1000")
+
+
+def test_a_fine_tuning_row_smokes_from_its_own_fresh_weights(tmp_path):
+    groups, skipped = reproduce.plan_rows(["hosvd_ratebp_cifar10_resnet19"], smoke=True, out=tmp_path)
+    assert not skipped
+    (extra,) = groups
+    start = tmp_path / "starting_weights" / "hosvd_ratebp_cifar10_resnet19.pt"
+    assert f"trainer.init_from={start}" in extra and start.is_file()
 
 
 @pytest.mark.slow
@@ -62,7 +70,7 @@ def test_smoke_run_of_named_rows_ends_with_the_report(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("table", reproduce.TABLES)
 def test_smoke_run_of_each_table(tmp_path, table):
-    groups, skipped = reproduce.plan_rows(reproduce.table_rows(table), smoke=True)
+    groups, skipped = reproduce.plan_rows(reproduce.table_rows(table), smoke=True, out=tmp_path / "plan")
     if not groups:
         reasons = "; ".join(f"{k}: {v}" for k, v in skipped.items()) or f"no {table}_*.yaml experiment files yet"
         pytest.skip(f"no row of the {table} table runs in this install: {reasons}")

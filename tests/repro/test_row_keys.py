@@ -11,8 +11,10 @@ boolean key of the model, neuron, optimizer and scheduler groups and requires th
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import fields, is_dataclass
 from importlib import resources
+from pathlib import Path
 
 import pytest
 from omegaconf import OmegaConf
@@ -21,6 +23,7 @@ import snntrain.engine.run as run_module
 import snntrain.registry as registry
 from snntrain.engine.run import plan, train
 from snntrain.errors import ConfigError
+from snntrain.repro.smoke import needs_starting_weights, starting_weights
 from tests.conftest import SMOKE, compose_config
 from tests.repro.fake_roots import materialize
 
@@ -48,6 +51,11 @@ def row_keys(name: str) -> dict[str, object]:
 
     walk({k: v for k, v in data.items() if k not in NOT_TRAINING}, "")
     return flat
+
+
+def start_from(cfg, folder: Path) -> list[str]:
+    """For a row that fine-tunes a trained network: its own fresh weights as the starting checkpoint."""
+    return [starting_weights(cfg, folder / "start.pt")] if needs_starting_weights(cfg) else []
 
 
 class ReadRecorder:
@@ -91,7 +99,7 @@ def test_every_key_a_row_sets_is_read(name, tmp_path, monkeypatch):
     keys = row_keys(name)
     cfg = compose_config([f"experiment={name}"])
     small = [*SMOKE, "dataset.batch_size=2", "dataset.eval_batch_size=2", "trainer.device=cpu"]
-    small += materialize(cfg.dataset.name, tmp_path / "data")
+    small += materialize(cfg.dataset.name, tmp_path / "data") + start_from(cfg, tmp_path)
     monkeypatch.setattr("torchvision.datasets.cifar.check_integrity", lambda *args, **kwargs: True)
     recorder = ReadRecorder()
     recorder.install(monkeypatch)
@@ -128,16 +136,18 @@ def fingerprint(overrides: list[str]) -> tuple:
         for g in p.optimizer.param_groups
     )
     lrs = []
-    for _ in range(min(p.cfgs["trainer"].max_epochs, 400)):
-        lrs.append(p.optimizer.param_groups[0]["lr"])
-        p.scheduler.step()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # stepping a schedule without an optimizer step is the point here
+        for _ in range(min(p.cfgs["trainer"].max_epochs, 400)):
+            lrs.append(p.optimizer.param_groups[0]["lr"])
+            p.scheduler.step()
     return repr(p.model), state, groups, tuple(round(lr, 15) for lr in lrs), p.T
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ROWS)
-def test_every_model_neuron_and_optimizer_key_changes_what_is_built(name):
-    base = [f"experiment={name}"]
+def test_every_model_neuron_and_optimizer_key_changes_what_is_built(name, tmp_path):
+    base = [f"experiment={name}", *start_from(compose_config([f"experiment={name}"]), tmp_path)]
     reference = fingerprint(base)
     dead = []
     for key, value in row_keys(name).items():
