@@ -44,13 +44,14 @@ def frozen_modules(model: nn.Module, last: int | None) -> list[str]:
 
 def prepare(model: nn.Module, init_from: str | None, last: int | None) -> None:
     """Load the weights of checkpoint ``init_from`` (if given) and freeze what ``last`` leaves out."""
+    frozen = frozen_modules(model, last)  # a layer count the model cannot meet fails before any file is read
     if init_from is not None:
         path = Path(init_from).expanduser()
         state = checkpoint.load(path)
         checkpoint.check_compatible(model, state["model"], path)
         model.load_state_dict(state["model"])
     modules = dict(model.named_modules())
-    for name in frozen_modules(model, last):
+    for name in frozen:
         for parameter in modules[name].parameters():
             parameter.requires_grad_(False)
 

@@ -5,15 +5,12 @@ without a graph; the last k start from the detached neuron states, with the grap
 the whole T-step output, the early steps entering as constants; k = T is BPTT. Saved activations
 are O(k), not O(T).
 
-When is it accurate: the dropped part of the gradient flows back through the state update, a
-contraction by ρ per step, so its relative error is bounded by about ρ/(1-ρ) (the one-step
-bound). With detach_reset the membrane update v[t] = λ v[t-1] + ... has Jacobian λ = 1 - 1/τ
-(smaller where a neuron fires under a hard reset): a short membrane time constant keeps the
-truncation accurate, τ = 1.1 (λ ≈ 0.1) bounds it near 0.1, while as τ grows (λ -> 1) the credit
-carried by the state dominates. The bound is loose in direction: on the digits MLP (T = 8, k = 1)
-the cosine with BPTT's gradient is 0.99999, 0.994, 0.972, 0.945 for τ = 1.1, 2, 4, 16. Only the
-last k outputs pass a gradient, so its size is at most about k/T of BPTT's: irrelevant to Adam,
-with SGD scale the learning rate.
+How accurate it is: the T-k early outputs enter the loss as constants and the credit the state
+carries from the last k steps into the earlier ones is dropped, so no contraction bound applies to
+a layered network; ``python scripts/bench.py onestep_gradient`` measures the cosine with BPTT's
+gradient for τ, k and the encoder (README, "When is one-step accurate?"). Only the last k outputs
+pass a gradient, so its size is about k/T of BPTT's: irrelevant to Adam, with SGD scale the
+learning rate.
 
 Feedback networks (``model=feedback``) have an equilibrium a* = f(a*, x) of their firing rates;
 for them the iteration is f itself. They simulate to the equilibrium without a graph and return
@@ -26,22 +23,28 @@ A model with a feedback layer runs over all T steps in one call, so any layers b
 their full time graph.
 
 Time-major BatchNorm normalises each call with that call's statistics, so with k < T the early
-and late steps of a BatchNorm model are normalised separately (k = T is still exactly BPTT).
+and late steps of a BatchNorm model are normalised separately (k = T is still exactly BPTT); its
+running statistics are updated once per step, with the statistics of all T steps, as under BPTT
+(``layers.bn_updates``).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, fields
 
 import torch
 
 from snntrain.config.checks import one_of, require
 from snntrain.errors import ConfigError
+from snntrain.layers.bn_updates import updated_once
 from snntrain.methods.base import GradientMethod, StepResult, plain_backward
 from snntrain.models.feedback.adjoint import SOLVERS
 from snntrain.neurons import detach_states
 from snntrain.neurons.modes import ImplicitGradient, implicit_gradient, implicit_layers
 from snntrain.registry import register
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -86,6 +89,10 @@ class OneStep(GradientMethod):
                 )
         elif c.implicit == "exact":
             require(c.k == 1, "method.k", c.k, "with method.implicit=exact the gradient is the adjoint's, not k applications of f; leave method.k=1")
+        else:
+            unused = [f"method.{f.name}={getattr(c, f.name)}" for f in fields(c) if f.name.startswith("adjoint_") and getattr(c, f.name) != f.default]
+            if unused:  # allowed, so that method.implicit=jfb alone turns an IDE row one-step; said, not silent
+                log.warning(f"{', '.join(unused)} have no effect under method.implicit=jfb (they configure the exact gradient's solver).")
 
     def step(self, model, x, y, backward=plain_backward) -> StepResult:
         feedback = implicit_layers(model)
@@ -106,10 +113,11 @@ class OneStep(GradientMethod):
         early = x.shape[0] - self.cfg.k
         if early <= 0:
             return model(x)
-        with torch.no_grad():
-            constant = model(x[:early])
-        detach_states(model)
-        return torch.cat([constant, model(x[early:])])
+        with updated_once(model):  # two calls, one batch: BatchNorm's running statistics move once
+            with torch.no_grad():
+                constant = model(x[:early])
+            detach_states(model)
+            return torch.cat([constant, model(x[early:])])
 
 
 def worst_counts(layers) -> dict[str, float]:

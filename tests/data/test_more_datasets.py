@@ -36,28 +36,3 @@ def test_synthetic_data_refuses_the_events_encoder():
     cfg = compose_config(["dataset=synthetic", "dataset.encoder=events"])
     with pytest.raises(ConfigError, match="dataset.encoder"):
         build("dataset", cfg.dataset, 0, 4)
-
-
-def test_synthetic_mean_and_std_normalise_each_channel():
-    base = ["dataset=synthetic", "dataset.input_shape=[2,4,4]"]
-    plain = build("dataset", compose_config(base).dataset, 0, 4).load()
-    cfg = compose_config([*base, "dataset.mean=[0.5,0.25]", "dataset.std=[0.5,2.0]"]).dataset
-    normalised = build("dataset", cfg, 0, 4).load()
-    assert plain.transform is None
-    x = normalised.train.x[:3]
-    expected = (x - torch.tensor([0.5, 0.25]).view(2, 1, 1)) / torch.tensor([0.5, 2.0]).view(2, 1, 1)
-    torch.testing.assert_close(normalised.transform(x), expected)
-    assert torch.equal(x, plain.train.x[:3])  # out of place: the stored split is untouched
-
-
-@pytest.mark.parametrize(
-    "overrides, words",
-    [
-        (["dataset.input_shape=[2,4,4]", "dataset.mean=[0.5,0.5,0.5]", "dataset.std=[1,1,1]"], "one value per channel (2)"),
-        (["dataset.input_shape=[64]", "dataset.mean=[0.5]", "dataset.std=[1]"], "need an image input_shape"),
-        (["dataset.input_shape=[1,4,4]", "dataset.mean=[0.5]", "dataset.std=[1]", "dataset.encoder=poisson"], "the poisson encoder"),
-    ],
-)
-def test_synthetic_mean_and_std_are_checked(overrides, words):
-    with pytest.raises(ConfigError, match=words.replace("(", r"\(").replace(")", r"\)")):
-        build("dataset", compose_config(["dataset=synthetic", *overrides]).dataset, 0, 4)

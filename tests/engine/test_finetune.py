@@ -33,9 +33,14 @@ def test_the_last_layers_are_counted_over_conv_and_linear_modules():
 
 def test_more_layers_than_the_model_has_is_refused_naming_the_count():
     with pytest.raises(ConfigError, match=r"trainer.finetune_last=5 .* 4 conv/linear layers"):
-        plan(compose_config([*CNN, "trainer.finetune_last=5"]))
+        plan(compose_config([*CNN, "trainer.finetune_last=5", "trainer.init_from=pretrained.pt"]))
     with pytest.raises(ConfigError, match="trainer.finetune_last"):
-        plan(compose_config([*CNN, "trainer.finetune_last=0"]))
+        plan(compose_config([*CNN, "trainer.finetune_last=0", "trainer.init_from=pretrained.pt"]))
+
+
+def test_fine_tuning_without_a_network_to_start_from_is_refused():
+    with pytest.raises(ConfigError, match=r"trainer.finetune_last=2 .* set trainer.init_from"):
+        plan(compose_config([*CNN, "trainer.finetune_last=2"]))
 
 
 def test_a_missing_or_foreign_checkpoint_is_refused_before_any_data_is_read(tmp_path):

@@ -72,5 +72,39 @@ def test_feedback_only_keys_are_refused_where_they_cannot_act(overrides, message
         build(["method=onestep", *overrides])
 
 
-def test_an_ide_row_turns_one_step_with_one_override():
-    assert build(["experiment=onestep_ide_mnist", "method.implicit=jfb"]).method.cfg.adjoint_solver == "broyden"
+def test_an_ide_row_turns_one_step_with_one_override_and_is_told_what_no_longer_acts(caplog):
+    with caplog.at_level("WARNING"):
+        assert build(["experiment=onestep_ide_mnist", "method.implicit=jfb"]).method.cfg.adjoint_solver == "broyden"
+    assert "method.adjoint_solver=broyden" in caplog.text and "no effect under method.implicit=jfb" in caplog.text
+
+
+# ----- BatchNorm running statistics: one update per step --------------------------------------------
+def test_pooled_statistics_are_those_of_the_concatenated_samples():
+    from snntrain.layers.bn_updates import pooled
+    from snntrain.layers.rate_bn import channel_stats
+
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(5, 3, 4, 2, generator=g) * 2 + 1, torch.randn(1, 3, 4, 2, generator=g) - 1
+    var_ab, mean_ab = channel_stats(torch.cat([a, b]))
+    calls = [(t.numel() // t.shape[2], *reversed(channel_stats(t))) for t in (a, b)]
+    n, mean, var = pooled(calls)
+    assert n == a.numel() // 4 + b.numel() // 4
+    torch.testing.assert_close(mean, mean_ab)
+    torch.testing.assert_close(var, var_ab)
+
+
+def test_a_truncated_step_updates_batchnorm_statistics_once_as_bptt_does():
+    """The first BatchNorm sees the same input under both methods: after one step its running
+    statistics must be BPTT's, and every BatchNorm must have counted one batch, not two."""
+    overrides = ["model=cnn", "model.spec=4C3-P2-8C3", "model.batch_norm=true", "T=6"]
+    x = (torch.rand(6, 8, 1, 8, 8, generator=torch.Generator().manual_seed(2)) < 0.3).float()
+    y = torch.arange(8) % 10
+    states = {}
+    for method in ("bptt", "onestep"):
+        p = build([f"method={method}", *overrides])
+        gradients(p, x, y)
+        states[method] = p.model.state_dict()
+    onestep, bptt = states["onestep"], states["bptt"]
+    assert all(int(v) == 1 for k, v in onestep.items() if k.endswith("num_batches_tracked"))
+    for key in ("body.1.running_mean", "body.1.running_var"):
+        torch.testing.assert_close(onestep[key], bptt[key], rtol=1e-5, atol=1e-6)
