@@ -17,7 +17,8 @@ from snntrain.extras import require_plugins
 
 
 def _fail(err: SnntrainError) -> None:
-    Console(stderr=True).print(f"[bold red]snntrain error:[/] {escape(str(err))}", highlight=False)
+    # soft_wrap: the message stays one line, whatever the terminal's width (grep-able, parseable)
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]snntrain error:[/] {escape(str(err))}", highlight=False)
     sys.exit(getattr(err, "exit_code", 2))
 
 

@@ -15,3 +15,10 @@ class DatasetError(SnntrainError):
 
 class CheckpointError(SnntrainError):
     """A checkpoint cannot be read, or does not match the model."""
+
+
+class StorageError(SnntrainError):
+    """A file could not be written (full disk, no permission, a vanished folder); nothing half-written
+    is left. The command exits with ``exit_code`` 74 (EX_IOERR of sysexits.h)."""
+
+    exit_code = 74

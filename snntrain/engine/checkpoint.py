@@ -1,16 +1,16 @@
-"""Checkpoints: written atomically, read with ``weights_only=True``, checked against the model.
+"""Checkpoints: a versioned, checksummed dict of tensors and plain values, written atomically and
+read with ``weights_only=True`` (so loading one cannot run code).
 
-A checkpoint is a dict of tensors and plain values (never pickled objects), so loading one
-cannot run code. A write goes to a temporary file in the same folder, is flushed and fsynced,
-then renamed over the target: a crash or a full disk never leaves a half-written checkpoint
-where a good one was.
+Format 2 (this snntrain) adds two entries to the training state: ``snntrain_format`` (2) and
+``sha256``, the digest of everything else (``payload_digest``), checked on every load. Format 1 is
+what snntrain wrote before (no ``snntrain_format`` entry): it is read without verification, and
+its one RNG state becomes rank 0's of a one-process run.
 """
 
 from __future__ import annotations
 
-import errno
-import os
-import tempfile
+import hashlib
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,41 +18,93 @@ from typing import Any
 import torch
 from torch import nn
 
+from snntrain import storage
 from snntrain.errors import CheckpointError
+
+log = logging.getLogger("snntrain")
+
+FORMAT_VERSION = 2
+FORMAT_KEY, CHECKSUM_KEY = "snntrain_format", "sha256"
+FOLDER = "checkpoints"  # <run dir>/checkpoints
+
+
+def payload_digest(value: Any) -> str:
+    """The sha256 of ``value`` (nested dicts, lists and tuples of tensors and plain values), the
+    same before saving and after loading: tensors by dtype, shape and bytes, dicts in key order."""
+    digest = hashlib.sha256()
+    _feed(digest, value)
+    return digest.hexdigest()
+
+
+def _feed(digest, value: Any) -> None:
+    if isinstance(value, torch.Tensor):
+        flat = value.detach().cpu().contiguous().reshape(-1)
+        digest.update(f"T{flat.dtype}{tuple(value.shape)}".encode())
+        digest.update(flat.view(torch.uint8).numpy())
+    elif isinstance(value, dict):
+        digest.update(f"D{len(value)}".encode())
+        for key in sorted(value, key=repr):
+            _feed(digest, key)
+            _feed(digest, value[key])
+    elif isinstance(value, (list, tuple)):
+        digest.update(f"L{len(value)}".encode())
+        for item in value:
+            _feed(digest, item)
+    else:
+        digest.update(f"V{type(value).__name__}:{value!r}".encode())
 
 
 def save_atomic(state: dict[str, Any], path: Path) -> None:
-    """Write ``state`` to ``path`` atomically; a CheckpointError explains a failed write."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as err:
-        Path(tmp).unlink(missing_ok=True)
-        reason = "the disk is full" if err.errno == errno.ENOSPC else err.strerror or str(err)
-        raise CheckpointError(
-            f"could not write checkpoint {path}: {reason}. The previous checkpoint in {path.parent} "
-            "is unchanged; free space or fix permissions, then resume with trainer.resume=auto."
-        ) from None
+    """Write ``state`` with its format version and checksum to ``path`` atomically (see
+    ``storage.write_atomic``); a StorageError names the file, the cause and the fix."""
+    record = {FORMAT_KEY: FORMAT_VERSION, CHECKSUM_KEY: payload_digest(state), **state}
+    storage.write_atomic(
+        path, lambda f: torch.save(record, f), "the checkpoint",
+        after=f"The checkpoints already in {path.parent} are unchanged: once that is fixed, the same "
+        "command with trainer.resume=auto continues from the newest of them.",
+    )
 
 
 def load(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Read a checkpoint safely; a CheckpointError names a missing, truncated or foreign file."""
+    """The training state in ``path``, verified against its checksum (format 2) or migrated
+    (format 1). A CheckpointError names a missing, empty, truncated, damaged, foreign, pickled-code,
+    other-version or altered file; nothing on disk changes."""
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist.")
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"checkpoint {path} is empty (0 bytes): its write was cut short; use an older checkpoint.")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # torch raises many types for damaged files
+        detail = str(err).strip().splitlines()[0][:200] if str(err).strip() else "no detail"
         raise CheckpointError(
-            f"checkpoint {path} cannot be read ({type(err).__name__}: {str(err).splitlines()[0][:200]}); "
-            "it is truncated, damaged or not a snntrain checkpoint. Other checkpoints are untouched."
+            f"checkpoint {path} cannot be read ({type(err).__name__}: {detail}); it is truncated, damaged, "
+            "not a snntrain checkpoint or holds pickled code. Other checkpoints are untouched."
         ) from None
     if not isinstance(state, dict) or "model" not in state:
-        raise CheckpointError(f"checkpoint {path} is not a snntrain checkpoint (no 'model' entry).")
+        raise CheckpointError(f"{path} is not a snntrain checkpoint (no 'model' entry).")
+    version = state.pop(FORMAT_KEY, 1)
+    if version == 1:
+        log.info(f"{path} is a format-1 checkpoint (written before checksums): read without verification.")
+        return migrated_from_format_1(state)
+    if version != FORMAT_VERSION:
+        raise CheckpointError(
+            f"checkpoint {path} has format {version!r}; this snntrain reads formats 1 and {FORMAT_VERSION}. "
+            "It was written by another snntrain version: resume it with that version."
+        )
+    expected = state.pop(CHECKSUM_KEY, None)
+    if expected != payload_digest(state):
+        raise CheckpointError(
+            f"checkpoint {path} does not match its checksum: it was altered or damaged after it was written. "
+            "Use an older checkpoint."
+        )
+    return state
+
+
+def migrated_from_format_1(state: dict[str, Any]) -> dict[str, Any]:
+    """A format-1 state as format 2 has it: its RNG state is rank 0's of a one-process run."""
+    if "rng" in state:
+        state["rng"], state["world_size"] = [state["rng"]], 1
     return state
 
 
@@ -61,20 +113,26 @@ def epoch_files(folder: Path) -> list[Path]:
     return sorted(folder.glob("epoch_*.pt"))
 
 
-def latest_readable(folder: Path, warn: Callable[[str], None]) -> tuple[Path, dict[str, Any]] | None:
-    """The newest checkpoint in ``folder`` that loads (last.pt, then epoch files newest first).
+def progress(state: dict[str, Any]) -> tuple[int, int]:
+    """(epochs done, batches done of the next) at which ``state`` was saved."""
+    return state.get("epoch", 0), (state.get("partial_epoch") or {}).get("batch", 0)
 
-    Each unreadable one is reported through ``warn`` and skipped; None if there is none.
-    """
-    candidates = [folder / "last.pt", *reversed(epoch_files(folder))]
-    for path in candidates:
+
+def latest_readable(folder: Path, warn: Callable[[str], None]) -> tuple[Path, dict[str, Any]] | None:
+    """The checkpoint in ``folder`` (last.pt and the epoch files) that loads and got furthest;
+    each one that does not load is reported through ``warn`` and skipped. None if none loads."""
+    found = None
+    for path in [folder / "last.pt", *reversed(epoch_files(folder))]:
         if not path.is_file():
             continue
         try:
-            return path, load(path)
+            state = load(path)
         except CheckpointError as err:
-            warn(f"{err} Trying an older checkpoint.")
-    return None
+            warn(f"{err} Skipping it.")
+            continue
+        if found is None or progress(state) > progress(found[1]):
+            found = path, state
+    return found
 
 
 def check_compatible(model: nn.Module, state_dict: dict[str, torch.Tensor], path: Path) -> None:
@@ -104,9 +162,9 @@ def check_compatible(model: nn.Module, state_dict: dict[str, torch.Tensor], path
 def check_optimizer_groups(optimizer: torch.optim.Optimizer, state: dict[str, Any], path: Path) -> None:
     """Raise a CheckpointError unless the checkpoint's optimizer groups hold the parameters ``optimizer``'s do.
 
-    The groups come from ``optimizer.no_decay``; loading another split would hand each
-    parameter another's momentum. Groups are compared by parameter names where the checkpoint
-    records them, by size otherwise.
+    The groups come from ``optimizer.no_decay`` (and which layers ``trainer.finetune_last``
+    trains); loading another split would hand each parameter another's momentum. Groups are
+    compared by parameter names where the checkpoint records them, by size otherwise.
     """
     saved, own = state["optimizer"]["param_groups"], optimizer.param_groups
     named = all("param_names" in g for g in saved)

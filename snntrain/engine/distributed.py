@@ -32,7 +32,8 @@ Evaluation is sharded the same way; the counts of correct and seen samples are s
 so every rank gets the same accuracy, and the same best-checkpoint decision. Rank 0 alone writes:
 console, TensorBoard, checkpoints, ``metrics.json``; ``rank_overrides`` keeps Hydra's ``.hydra/``
 and ``train.log`` to rank 0 as well. Each rank draws its own random numbers (Poisson encoding,
-dropout) from ``seed + rank``; a resumed run restores rank 0's generator state on every rank.
+dropout) from ``seed + rank``; a checkpoint holds every rank's generator state (gathered to rank 0
+when it saves), and a resumed run gives each rank its own back.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -134,7 +136,30 @@ def sum_over_ranks(world_size: int, *values: float) -> tuple[float, ...]:
     """The element-wise sum of ``values`` over all ranks (the values themselves with one process)."""
     if world_size == 1:
         return values
-    device = "cuda" if dist.get_backend() == "nccl" else "cpu"
-    total = torch.tensor(values, dtype=torch.float64, device=device)
+    total = torch.tensor(values, dtype=torch.float64, device=_collective_device())
     dist.all_reduce(total)
     return tuple(total.tolist())
+
+
+def gather(world_size: int, value: Any) -> list[Any]:
+    """Every rank's ``value`` (any picklable object), in rank order, on every rank; ``[value]`` with one process."""
+    if world_size == 1:
+        return [value]
+    values: list[Any] = [None] * world_size
+    dist.all_gather_object(values, value)
+    return values
+
+
+def agreed_stop(world_size: int, signum: int | None) -> int | None:
+    """The stop signal any rank has received (the highest number if several), or None: ranks must
+    stop at the same batch, since each step and each save is a collective."""
+    if world_size == 1:
+        return signum
+    flag = torch.tensor([signum or 0], device=_collective_device())
+    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+    return int(flag.item()) or None
+
+
+def _collective_device() -> str:
+    """Where the tensors of a collective live: NCCL reduces CUDA tensors, Gloo CPU ones."""
+    return "cuda" if dist.get_backend() == "nccl" else "cpu"

@@ -1,15 +1,25 @@
-"""Where metrics go: the rich console, TensorBoard scalars (and images) and ``train.log``."""
+"""Where metrics go: the rich console, TensorBoard scalars (and images) and ``train.log``.
+
+The two logs are not what a run must leave (its checkpoints and ``metrics.json`` are): a failed
+write to either (full disk, no permission, a vanished folder) gives one warning naming the file and
+the cause, that log stops, and training goes on.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 from snntrain.registry import register
+from snntrain.storage import describe, os_error_in
 
 log = logging.getLogger("snntrain")
 
@@ -37,15 +47,31 @@ class RunLogger:
         self.console = console or Console(stderr=False)
 
     def scalars(self, values: dict[str, float], step: int) -> None:
-        if self.writer is not None and self.enabled:
+        def write(writer) -> None:
             for key, value in values.items():
                 if value is not None:
-                    self.writer.add_scalar(key, value, step)
+                    writer.add_scalar(key, value, step)
+
+        self._to_tensorboard(write)
 
     def images(self, tag: str, image, step: int = 0) -> None:
         """An RGB image ``[3, H, W]`` in [0, 1] to TensorBoard (when enabled)."""
-        if self.writer is not None and self.enabled:
-            self.writer.add_image(tag, image, step)
+        self._to_tensorboard(lambda writer: writer.add_image(tag, image, step))
+
+    def _to_tensorboard(self, write: Callable[[Any], None]) -> None:
+        """``write(writer)``; a failed write warns once and ends TensorBoard logging (module docstring)."""
+        if self.writer is None or not self.enabled:
+            return
+        try:
+            write(self.writer)
+        except Exception as err:
+            cause = os_error_in(err)
+            if cause is None:
+                raise
+            writer, self.writer = self.writer, None
+            with contextlib.suppress(Exception):  # its queued events fail the same way
+                writer.close()
+            warn_tensorboard_failed(cause, Path(writer.log_dir))
 
     def info(self, message: str) -> None:
         log.info(message)
@@ -64,8 +90,38 @@ class RunLogger:
         self.console.print(table)
 
     def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
+        self._to_tensorboard(lambda writer: writer.close())
+
+
+def warn_tensorboard_failed(cause: OSError, folder: Path) -> None:
+    log.warning(f"{describe(cause, folder, 'the TensorBoard log', folder)}. Training goes on without TensorBoard; the checkpoints and metrics.json are still written.")
+
+
+class RunLogFile(logging.FileHandler):
+    """``train.log`` (configs/hydra/job_logging/snntrain.yaml): opened at the first record; a failed
+    write warns once, closes the file and drops later records (module docstring)."""
+
+    def __init__(self, filename: str, mode: str = "a", encoding: str | None = None, delay: bool = True) -> None:
+        super().__init__(filename, mode, encoding, delay)
+        self.failed = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.failed:
+            return
+        try:
+            super().emit(record)  # opening the file (at the first record) is not guarded by logging itself
+        except Exception:
+            self.handleError(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        cause = os_error_in(sys.exc_info()[1])
+        if cause is None:
+            super().handleError(record)
+            return
+        self.failed = True
+        with contextlib.suppress(OSError):  # flushing what is buffered fails the same way
+            self.close()
+        log.warning(f"{describe(cause, Path(self.baseFilename), 'the run log')}. Training goes on; the log stops here, the checkpoints and metrics.json are still written.")
 
 
 @register("logger", "tensorboard", TensorBoardConfig)
@@ -74,7 +130,15 @@ def build_tensorboard(cfg: TensorBoardConfig, run_dir: Path, enabled: bool) -> R
         return RunLogger(enabled=False)
     from torch.utils.tensorboard import SummaryWriter
 
-    return RunLogger(SummaryWriter(str(run_dir / cfg.subdir)))
+    folder = run_dir / cfg.subdir
+    try:
+        return RunLogger(SummaryWriter(str(folder)))
+    except Exception as err:
+        cause = os_error_in(err)
+        if cause is None:
+            raise
+        warn_tensorboard_failed(cause, folder)
+        return RunLogger()
 
 
 @register("logger", "none", NoLoggerConfig)

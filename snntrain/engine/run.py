@@ -12,9 +12,9 @@ import snntrain.components  # noqa: F401  (registers every component)
 from snntrain.config.checks import require
 from snntrain.data import DataBundle
 from snntrain.data.events.preview import class_examples_image
-from snntrain.engine import distributed, finetune
+from snntrain.engine import checkpoint, distributed, finetune, resume
 from snntrain.engine.seeding import seed_everything
-from snntrain.engine.trainer import Trainer
+from snntrain.engine.trainer import Trainer, prepare_run_dir
 from snntrain.registry import build, typed
 
 GROUPS = ["neuron", "model", "method", "compression", "dataset", "optimizer", "scheduler", "trainer", "logger"]
@@ -68,8 +68,13 @@ def train(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int = 1, da
 
 
 def make_trainer(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int = 1, data: DataBundle | None = None) -> Trainer:
-    """The trainer ``train`` fits: everything built, the data read (unless ``data`` is given)."""
+    """The trainer ``train`` fits: everything built, the checkpoint to resume from chosen and checked
+    against this config, the run dir prepared, then the data read (unless ``data`` is given)."""
     p = plan(cfg)
+    config = OmegaConf.to_container(cfg, resolve=True)
+    start = resume.choose(p.cfgs["trainer"].resume, Path(run_dir) / checkpoint.FOLDER, config, world_size, p.model, p.optimizer)
+    if rank == 0:
+        prepare_run_dir(run_dir)
     distributed.seed_rank(p.seed, rank)
     data = data if data is not None else p.source.load()
     dcfg = p.cfgs["dataset"]
@@ -79,6 +84,6 @@ def make_trainer(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int 
     return Trainer(
         p.cfgs["trainer"], p.model, p.method, p.optimizer, p.scheduler, p.codec, data, p.T, dcfg.encoder,
         Path(run_dir), logger, seed=p.seed, batch_size=dcfg.batch_size, eval_batch_size=dcfg.eval_batch_size,
-        poisson_scale=dcfg.poisson_scale, augment=dcfg.augment, config_dict=OmegaConf.to_container(cfg, resolve=True),
-        rank=rank, world_size=world_size,
+        poisson_scale=dcfg.poisson_scale, augment=dcfg.augment, config_dict=config,
+        rank=rank, world_size=world_size, start=start,
     )

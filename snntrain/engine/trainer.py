@@ -8,6 +8,7 @@ owns a loop; the trainer never knows which method it runs.
 from __future__ import annotations
 
 import json
+import logging
 import resource
 import signal
 import time
@@ -27,11 +28,12 @@ from rich.progress import (
 )
 from torch import nn
 
+from snntrain import storage
 from snntrain.compress import Codec, SavedTensorMeter, saving
 from snntrain.config.checks import one_of, require
 from snntrain.data import ENCODERS, BatchLoader, DataBundle, Split
 from snntrain.data.augment import AugmentConfig, augment, batch_generator
-from snntrain.engine import checkpoint, distributed, finetune
+from snntrain.engine import checkpoint, distributed, finetune, resume
 from snntrain.engine.logger import RunLogger
 from snntrain.engine.seeding import rng_state, set_rng_state
 from snntrain.engine.signals import StopRequest, TrainingInterrupted
@@ -39,6 +41,8 @@ from snntrain.errors import SnntrainError
 from snntrain.methods import GradientMethod
 from snntrain.neurons import reset_states
 from snntrain.registry import register
+
+log = logging.getLogger("snntrain")
 
 
 @dataclass
@@ -178,6 +182,7 @@ class Trainer:
         config_dict: dict | None = None,
         rank: int = 0,
         world_size: int = 1,
+        start: resume.Resumption | None = None,
     ) -> None:
         self.cfg, self.method, self.optimizer, self.scheduler = cfg, method, optimizer, scheduler
         self.codec, self.data, self.T, self.run_dir, self.logger = codec, data, T, Path(run_dir), logger
@@ -200,8 +205,9 @@ class Trainer:
         self.best: dict[str, float | None] = dict.fromkeys(
             ["selection_score", "best_val_acc", "test_acc_at_best_val", "best_test_acc", "best_epoch"]
         )
-        self.ckpt_dir = self.run_dir / "checkpoints"
+        self.ckpt_dir = self.run_dir / checkpoint.FOLDER
         self.partial: EpochProgress | None = None
+        self.start = start
 
     # ----- one batch -------------------------------------------------------------------------
     def _autocast(self):
@@ -283,9 +289,10 @@ class Trainer:
                 if progress is not None:
                     rate = meter.samples / max(time.perf_counter() - start, 1e-9)
                     progress.update(task, advance=1, info=f"loss {part.loss_sum / max(part.seen, 1):.4f}  acc {part.correct / max(part.seen, 1):.3f}  {rate:,.0f} samples/s")
-                if stop.signum is not None and part.batch < len(self.train_loader):
+                signum = distributed.agreed_stop(self.world_size, stop.signum)
+                if signum is not None and part.batch < len(self.train_loader):
                     part.elapsed, part.meter = time.perf_counter() - start, meter.totals()
-                    self._interrupt(part, stop.signum)
+                    self._interrupt(part, signum)
         finally:
             rates.remove()
         self.partial = None
@@ -307,8 +314,7 @@ class Trainer:
     def _interrupt(self, part: EpochProgress, signum: int) -> None:
         """Save the partial epoch to last.pt and stop with the signal's exit code."""
         self.partial = part
-        if self.is_main:
-            self._save("last.pt")
+        self._save("last.pt")
         name = signal.Signals(signum).name
         raise TrainingInterrupted(
             f"stopped by {name} at epoch {self.epoch + 1}, batch {part.batch}; saved "
@@ -335,7 +341,8 @@ class Trainer:
 
     def fit(self) -> dict[str, Any]:
         """Train to ``trainer.max_epochs`` (resuming if asked); return and write the metrics."""
-        self._maybe_resume()
+        if self.start is not None:
+            self._restore(self.start)
         progress = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             TimeRemainingColumn(), TextColumn("{task.fields[info]}"), console=self.logger.console,
@@ -355,13 +362,17 @@ class Trainer:
                 self.epoch += 1
                 self.history.append({k: v for k, v in record.items() if k != "firing_rates"})
                 self._log_epoch(record)
-                if self.is_main:
-                    self._save_epoch(improved)
-                if stop.signum is not None and self.epoch < self.cfg.max_epochs:
-                    self._interrupt(EpochProgress(), stop.signum)
+                self._save_epoch(improved)
+                signum = distributed.agreed_stop(self.world_size, stop.signum)
+                if signum is not None and self.epoch < self.cfg.max_epochs:
+                    self._interrupt(EpochProgress(), signum)
         metrics = self.metrics()
         if self.is_main:
-            (self.run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+            storage.write_text_atomic(
+                self.run_dir / "metrics.json", json.dumps(metrics, indent=2), "the metrics",
+                after="Training is done and its checkpoints are written: once that is fixed, the same command "
+                "with trainer.resume=auto writes metrics.json without training again.",
+            )
             self.logger.summary("snntrain summary", {k: v for k, v in metrics.items() if k != "history"})
         self.logger.close()
         return metrics
@@ -420,7 +431,8 @@ class Trainer:
             "history": self.history,
         }
 
-    def state(self) -> dict[str, Any]:
+    def state(self, rng: list[dict]) -> dict[str, Any]:
+        """What a checkpoint holds; ``rng``: every rank's generator state, in rank order."""
         return {
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
@@ -430,43 +442,47 @@ class Trainer:
             "partial_epoch": asdict(self.partial) if self.partial else None,
             "best": self.best,
             "history": self.history,
-            "rng": rng_state(),
+            "rng": rng,
+            "world_size": self.world_size,
             "config": self.config_dict,
         }
 
-    def _save(self, name: str) -> None:
-        checkpoint.save_atomic(self.state(), self.ckpt_dir / name)
+    def _save(self, *names: str) -> None:
+        """Write the state to ``checkpoints/<name>`` for each name, in order. Every rank calls it (each
+        one's generator state is gathered); rank 0 writes."""
+        state = self.state(distributed.gather(self.world_size, rng_state()))
+        if self.is_main:
+            for name in names:
+                checkpoint.save_atomic(state, self.ckpt_dir / name)
 
     def _save_epoch(self, improved: bool) -> None:
-        """Write epoch_NNNN.pt, keep the newest ``trainer.keep_checkpoints`` of them, then last/best."""
-        self._save(f"epoch_{self.epoch:04d}.pt")
-        for old in checkpoint.epoch_files(self.ckpt_dir)[: -self.cfg.keep_checkpoints]:
-            old.unlink(missing_ok=True)
-        self._save("last.pt")
-        if improved:
-            self._save("best.pt")
+        """Write epoch_NNNN.pt, last.pt (and best.pt), then keep the newest ``trainer.keep_checkpoints`` epoch files."""
+        self._save(f"epoch_{self.epoch:04d}.pt", "last.pt", *(["best.pt"] if improved else []))
+        if self.is_main:
+            for old in checkpoint.epoch_files(self.ckpt_dir)[: -self.cfg.keep_checkpoints]:
+                old.unlink(missing_ok=True)
 
-    def _maybe_resume(self) -> None:
-        target = self.cfg.resume
-        if target is None:
-            return
-        if target == "auto":
-            found = checkpoint.latest_readable(self.ckpt_dir, self.logger.warning)
-            if found is None:
-                self.logger.info(f"trainer.resume=auto: no readable checkpoint in {self.ckpt_dir}; starting fresh.")
-                return
-            path, state = found
-        else:
-            path = Path(target).expanduser()
-            state = checkpoint.load(path, map_location=self.device)
-        checkpoint.check_compatible(self.model, state["model"], path)
-        checkpoint.check_optimizer_groups(self.optimizer, state, path)
+    def _restore(self, start: resume.Resumption) -> None:
+        """Continue from ``start``'s checkpoint, applying the allowed config changes (engine/resume.py)."""
+        state = start.state
         self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
-        self.scaler.load_state_dict(state["scaler"])
+        resume.load_optimizer(self.optimizer, state["optimizer"], keep_saved_lr=not start.replans)
+        resume.continue_schedule(self.scheduler, state["scheduler"], state["epoch"], start.replans)
+        if state["scaler"]:  # empty when it was saved without fp16: a scaler enabled now starts afresh
+            self.scaler.load_state_dict(state["scaler"])
         self.epoch, self.best, self.history = state["epoch"], state["best"], list(state["history"])
         self.partial = EpochProgress(**state["partial_epoch"]) if state.get("partial_epoch") else None
-        set_rng_state(state["rng"])
+        set_rng_state(state["rng"][self.rank])
         where = f"epoch {self.epoch + 1}, batch {self.partial.batch}" if self.partial else f"the end of epoch {self.epoch}"
-        self.logger.info(f"resumed from {path} at {where}.")
+        changed = f" Changed since it was written: {start.summary()}." if start.changes else ""
+        self.logger.info(f"resumed from {start.path} at {where}.{changed}")
+
+
+def prepare_run_dir(run_dir: Path) -> None:
+    """Create the checkpoint folder and delete the temp files killed runs left in it and in the run
+    dir (rank 0, before any data is read); a StorageError when the folder cannot be made."""
+    folder = Path(run_dir) / checkpoint.FOLDER
+    with storage.guarded(folder, "the checkpoint folder", "Nothing was trained; choose another hydra.run.dir or fix that one."):
+        folder.mkdir(parents=True, exist_ok=True)
+    for stale in [*storage.remove_stale(folder), *storage.remove_stale(Path(run_dir))]:
+        log.info(f"removed {stale}, left by a killed run.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 from torch import nn
@@ -98,8 +100,22 @@ def test_resume_with_two_groups_continues_exactly(tmp_path):
 
 
 # The second split has the same group sizes as the checkpoint's: only the names tell them apart.
-@pytest.mark.parametrize("resumed_with", ["optimizer.no_decay=[]", "optimizer.no_decay=[body.1.weight,body.3.bias]"])
-def test_resume_with_other_groups_names_no_decay(resumed_with, tmp_path):
+@pytest.mark.parametrize(
+    "resumed_with, now",
+    [("optimizer.no_decay=[]", "[]"), ("optimizer.no_decay=[body.1.weight,body.3.bias]", "['body.1.weight', 'body.3.bias']")],
+)
+def test_resume_with_other_groups_names_no_decay(resumed_with, now, tmp_path):
     train(compose_config([*SMALL, "optimizer.no_decay=[bias]", "trainer.max_epochs=1"]), tmp_path)
-    with pytest.raises(CheckpointError, match=r"another optimizer.no_decay \(its config: \['bias'\]\)"):
+    with pytest.raises(CheckpointError, match=re.escape(f"optimizer.no_decay: ['bias'] in the checkpoint, {now} now")):
         train(compose_config([*SMALL, resumed_with, "trainer.max_epochs=2", "trainer.resume=auto"]), tmp_path)
+
+
+def test_optimizer_groups_of_another_split_are_refused_where_the_config_does_not_say(tmp_path):
+    """A checkpoint whose config does not record optimizer.no_decay (or an older one's) is still
+    checked by its parameter groups."""
+    train(compose_config([*SMALL, "optimizer.no_decay=[bias]", "trainer.max_epochs=1"]), tmp_path)
+    state = checkpoint.load(tmp_path / "checkpoints" / "last.pt")
+    del state["config"]["optimizer"]["no_decay"]
+    checkpoint.save_atomic(state, tmp_path / "checkpoints" / "last.pt")
+    with pytest.raises(CheckpointError, match=r"another optimizer.no_decay \(its config: \[\]\)"):
+        train(compose_config([*SMALL, "trainer.max_epochs=2", "trainer.resume=auto"]), tmp_path)

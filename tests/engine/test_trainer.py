@@ -1,6 +1,5 @@
-"""The trainer: smoke runs, exact resume, interruption, non-finite values and checkpoint safety."""
+"""The trainer: smoke runs, exact resume, interruption and non-finite values (checkpoint safety: test_checkpoint.py)."""
 
-import errno
 import hashlib
 import json
 import signal
@@ -12,7 +11,6 @@ from snntrain.engine import checkpoint
 from snntrain.engine.run import train
 from snntrain.engine.signals import TrainingInterrupted
 from snntrain.engine.trainer import NonFiniteError
-from snntrain.errors import CheckpointError
 from snntrain.methods.bptt import BPTT
 from tests.conftest import SMOKE, compose_config
 
@@ -129,55 +127,6 @@ def test_skip_batch_on_nonfinite_keeps_training(tmp_path, monkeypatch):
     metrics = train(compose_config(SMALL + ["trainer.max_epochs=1", "trainer.on_nonfinite=skip_batch"]), tmp_path)
     assert metrics["epochs"] == 1 and calls["n"] > 3  # training went on past the bad batch
     assert all(torch.isfinite(v).all() for v in weights(tmp_path).values())
-
-
-def test_garbage_checkpoint_is_named_and_auto_falls_back(tmp_path):
-    train(compose_config(SMALL + ["trainer.max_epochs=2", "trainer.keep_checkpoints=2"]), tmp_path)
-    ckpts = tmp_path / "checkpoints"
-    assert sorted(p.name for p in ckpts.glob("epoch_*.pt")) == ["epoch_0001.pt", "epoch_0002.pt"]
-    (ckpts / "last.pt").write_bytes(b"not a checkpoint")
-    (ckpts / "epoch_0002.pt").write_bytes((ckpts / "epoch_0002.pt").read_bytes()[:100])
-    with pytest.raises(CheckpointError, match="last.pt cannot be read"):
-        train(compose_config(SMALL + ["trainer.max_epochs=3", f"trainer.resume={ckpts / 'last.pt'}"]), tmp_path)
-    metrics = train(compose_config(SMALL + ["trainer.max_epochs=3", "trainer.resume=auto"]), tmp_path)
-    assert [h["epoch"] for h in metrics["history"]] == [1, 2, 3]  # resumed from epoch_0001.pt
-
-
-def test_checkpoint_from_another_model_names_the_mismatch_and_changes_nothing(tmp_path):
-    train(compose_config(SMALL + ["trainer.max_epochs=1"]), tmp_path)
-    path = tmp_path / "checkpoints" / "last.pt"
-    before = path.read_bytes()
-    with pytest.raises(CheckpointError, match=r"body.1.weight: checkpoint \[32, 64\] vs model \[16, 64\]"):
-        train(compose_config(SMALL + ["model.hidden=[16]", "trainer.max_epochs=2", f"trainer.resume={path}"]), tmp_path / "other")
-    assert path.read_bytes() == before
-
-
-@pytest.mark.parametrize("err, words", [(errno.ENOSPC, "the disk is full"), (errno.EACCES, "Permission denied")])
-def test_failed_checkpoint_write_says_why_and_keeps_the_previous(err, words, tmp_path, monkeypatch):
-    target = tmp_path / "last.pt"
-    checkpoint.save_atomic({"model": {"w": torch.ones(2)}}, target)
-
-    def failing_save(obj, f):
-        raise OSError(err, words)
-
-    monkeypatch.setattr(torch, "save", failing_save)
-    with pytest.raises(CheckpointError, match=words):
-        checkpoint.save_atomic({"model": {"w": torch.zeros(2)}}, target)
-    assert torch.equal(checkpoint.load(target)["model"]["w"], torch.ones(2))
-    assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]  # no temp file left behind
-
-
-def test_checkpoint_loading_refuses_pickled_code(tmp_path):
-    import pickle
-
-    class Boom:
-        def __reduce__(self):
-            return (print, ("executed",))
-
-    path = tmp_path / "evil.pt"
-    path.write_bytes(pickle.dumps({"model": Boom()}))
-    with pytest.raises(CheckpointError, match="evil.pt cannot be read"):
-        checkpoint.load(path)
 
 
 def write_idx(path, array):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import zipfile
+from functools import partial
 from pathlib import Path, PurePosixPath
 
+from snntrain import storage
 from snntrain.errors import DatasetError
 
 
@@ -16,15 +18,19 @@ def unsafe_member(name: str) -> bool:
     return path.is_absolute() or ".." in path.parts or (len(name) > 1 and name[1] == ":")
 
 
+AFTER_FAILED_WRITE = "Nothing half-extracted is kept: free space (or set dataset.root to another disk), then run again."
+
+
 def extract_folder(archive: Path, folder: str, root: Path) -> Path:
     """Extract ``archive`` and move its top-level ``folder`` to ``root/folder``; return that path.
 
     Every member is checked before anything is written: a member that would escape ``root``
     (absolute path, ``..``, drive letter) raises DatasetError and nothing is extracted. The
-    extraction goes to a private folder first, so an interrupted one never looks complete.
+    extraction goes to a private folder first, so an interrupted one never looks complete; a failed
+    write (full disk, no permission) removes it and raises a StorageError.
     """
     target = root / folder
-    work = root / f".{folder}.{os.getpid()}.extracting"
+    storage.remove_stale(root)
     try:
         with zipfile.ZipFile(archive) as zf:
             names = zf.namelist()
@@ -33,33 +39,31 @@ def extract_folder(archive: Path, folder: str, root: Path) -> Path:
                     raise DatasetError(f"{archive}: member {name!r} would be written outside {root}; refusing to extract it.")
             if not any(PurePosixPath(n).parts[:1] == (folder,) for n in names):
                 raise DatasetError(f"{archive} has no top-level {folder}/ folder; is it the official {folder}.zip?")
-            shutil.rmtree(work, ignore_errors=True)
-            zf.extractall(work)
-        os.replace(work / folder, target)
+            with storage.guarded(target, f"the recordings of {archive.name}", AFTER_FAILED_WRITE), storage.partial_folder(target) as work:
+                zf.extractall(work)
+                os.replace(work / folder, target)
     except (zipfile.BadZipFile, OSError) as err:
         raise DatasetError(f"{archive} cannot be extracted ({err}). Delete it and download it again.") from None
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     return target
 
 
 def extract_named(archive: Path, wanted: set[str], root: Path) -> list[Path]:
     """Extract the members of ``archive`` whose file name is in ``wanted`` to ``root/<name>``, wherever they sit.
 
-    Only the base name is used, so no member can land outside ``root``; each file is written to a
-    temporary name first and renamed, so an interrupted extraction never leaves a partial file.
+    Only the base name is used, so no member can land outside ``root``; each file is written
+    atomically (``storage.write_atomic``), so an interrupted or failed extraction never leaves a
+    partial file.
     """
     written = []
+    storage.remove_stale(root)
     try:
         with zipfile.ZipFile(archive) as zf:
             for info in zf.infolist():
                 name = PurePosixPath(info.filename.replace("\\", "/")).name
                 if name not in wanted or info.is_dir():
                     continue
-                partial = root / f".{name}.{os.getpid()}.extracting"
-                with zf.open(info) as src, open(partial, "wb") as dst:
-                    shutil.copyfileobj(src, dst)
-                os.replace(partial, root / name)
+                with zf.open(info) as src:
+                    storage.write_atomic(root / name, partial(shutil.copyfileobj, src), f"a file extracted from {archive.name}", AFTER_FAILED_WRITE)
                 written.append(root / name)
     except (zipfile.BadZipFile, OSError) as err:
         raise DatasetError(f"{archive} cannot be extracted ({err}). Delete it and download it again.") from None

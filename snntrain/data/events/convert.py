@@ -2,8 +2,9 @@
 
 The framed samples are spilled to a private work folder beside the cache while the workers run,
 then packed into the smallest cache form, written to a temporary file and renamed into place. A
-build that is killed leaves only its work folder, which the next build removes; the cache path
-itself only ever holds a complete file.
+build that is killed leaves only its work folder, which the next build removes; one that cannot
+write (full disk, no permission) removes it and raises a StorageError naming the cache. The cache
+path itself only ever holds a complete file, whose checksum is verified whenever it is opened.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from snntrain import storage
 from snntrain.data.events import store
 from snntrain.data.events.framing import FrameSpec, frame_events
 from snntrain.data.events.reader import EventFileError, read_events
@@ -38,7 +40,7 @@ from snntrain.data.events.reader import EventFileError, read_events
 log = logging.getLogger("snntrain")
 
 FILES_PER_TASK = 64
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: with a checksum; a cache of another version is rebuilt
 
 
 @dataclass
@@ -91,18 +93,6 @@ def framed_chunks(paths: Sequence[str], spec: FrameSpec, workers: int, reader: R
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def remove_stale_work(folder: Path) -> None:
-    """Delete work folders left by builds whose process no longer runs (killed mid-way)."""
-    for work in folder.glob(".*.partial"):
-        try:
-            pid = int(work.name.rsplit(".", 2)[-2])
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            shutil.rmtree(work, ignore_errors=True)
-        except (ValueError, IndexError, PermissionError):
-            continue
-
-
 def build(
     path: Path,
     files: Sequence[str],
@@ -120,11 +110,11 @@ def build(
     left out, and the report lists it.
     """
     start = time.perf_counter()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_work(path.parent)
-    work = path.parent / f".{path.name}.{os.getpid()}.partial"
-    work.mkdir()
+    work = storage.partial_path(path)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        storage.remove_stale(path.parent)
+        work.mkdir()
         lengths, skipped, max_value = [], [], 0
         label = f"framing {path.parent.name}/{path.name}"
         with (
@@ -153,6 +143,8 @@ def build(
         arrays.update(store.frame_arrays(form, offsets, flat, values, spec.cells))
         store.write(work / "cache", meta, arrays)
         os.replace(work / "cache", path)
+    except OSError as err:
+        raise storage.failure(err, path, "the frame cache", "Nothing was kept: free space or set dataset.root elsewhere, then run again.") from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
     report = BuildReport(path, len(offsets) - 1, skipped, form, time.perf_counter() - start)
@@ -191,10 +183,16 @@ def open_cache(path: Path, spec: FrameSpec, sources: str | None) -> tuple[store.
     if found is None:
         return None
     header, arrays = found
-    if header.get("version") != FORMAT_VERSION or header.get("spec") != asdict(spec):
+    if header.get("spec") != asdict(spec):
+        return None
+    if header.get("version") != FORMAT_VERSION:
+        log.info(f"{path} was built by another snntrain version (cache format {header.get('version')}); rebuilding it.")
         return None
     if sources is not None and header.get("sources") != sources:
         log.info(f"{path}: the recordings changed since it was built; rebuilding it.")
+        return None
+    if not store.verified(header, arrays):
+        log.warning(f"{path} does not match its checksum: it was damaged after it was built; rebuilding it.")
         return None
     try:
         frames = store.FrameStore(header["form"], arrays, spec.frame_shape)

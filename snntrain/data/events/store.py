@@ -1,7 +1,8 @@
 """The frame cache file: one per split, written once, memory-mapped by every later run.
 
 Layout: 8-byte magic, 8-byte little-endian header length, a JSON header, then raw arrays at
-64-byte aligned offsets recorded in the header. The frames are stored in whichever of three
+64-byte aligned offsets recorded in the header. The header's ``sha256`` is the digest of the rest of
+the header and of every array's bytes (``checksum``); ``verified`` recomputes it. The frames are stored in whichever of three
 forms is smallest for the data: ``dense`` uint8 ``[n, T*2*34*34]``, ``bits`` (the same, one bit
 per cell, when no cell exceeds 1) or ``sparse`` (per-sample offsets into flat cell indices and
 values). ``FrameStore`` hides the form: indexing it always gives dense uint8 frames.
@@ -9,6 +10,7 @@ values). ``FrameStore`` hides the form: indexing it always gives dense uint8 fra
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -22,6 +24,7 @@ from snntrain.data.events.framing import densify
 
 MAGIC = b"SNNFRM01"
 ALIGN = 64
+CHECKSUM_KEY = "sha256"
 
 
 @dataclass
@@ -34,38 +37,66 @@ class ArraySpec:
 
 
 def write(path: Path, header: dict[str, Any], arrays: dict[str, ArraySpec]) -> None:
-    """Write ``header`` and ``arrays`` to ``path`` and fsync it (callers rename it into place)."""
+    """Write ``header`` and ``arrays`` to ``path`` with their checksum and fsync it (callers rename it into place)."""
     layout, offset = {}, 0
     for name, spec in arrays.items():
         layout[name] = {"dtype": spec.dtype, "shape": list(spec.shape), "offset": offset}
         offset += -(-int(np.prod(spec.shape, dtype=np.int64)) * np.dtype(spec.dtype).itemsize // ALIGN) * ALIGN
-    text = json.dumps({**header, "arrays": layout, "data_bytes": offset}).encode()
-    data_start = -(-(len(MAGIC) + 8 + len(text)) // ALIGN) * ALIGN
+    header = {**header, "arrays": layout, "data_bytes": offset}
+    digest = header_digest(header)
     with open(path, "wb") as f:
-        f.write(MAGIC + len(text).to_bytes(8, "little") + text)
+        head = header_bytes({**header, CHECKSUM_KEY: "0" * 64})  # the same length as the real one, written last
+        f.write(head)
+        data_start = aligned(len(head))
         for name, spec in arrays.items():
             f.seek(data_start + layout[name]["offset"])
             written = 0
             for chunk in spec.chunks:
                 chunk = np.ascontiguousarray(chunk, dtype=spec.dtype)
                 f.write(chunk.data)
+                digest.update(chunk.data)
                 written += chunk.nbytes
             expected = int(np.prod(spec.shape, dtype=np.int64)) * np.dtype(spec.dtype).itemsize
             assert written == expected, f"{name}: wrote {written} of {expected} bytes"
         f.truncate(data_start + offset)
+        f.seek(0)
+        f.write(header_bytes({**header, CHECKSUM_KEY: digest.hexdigest()}))
         f.flush()
         os.fsync(f.fileno())
 
 
+def header_bytes(header: dict[str, Any]) -> bytes:
+    text = json.dumps(header).encode()
+    return MAGIC + len(text).to_bytes(8, "little") + text
+
+
+def aligned(n: int) -> int:
+    return -(-n // ALIGN) * ALIGN
+
+
+def header_digest(header: dict[str, Any]):
+    """A sha256 fed with ``header`` (but its checksum), to be fed the arrays' bytes in order."""
+    return hashlib.sha256(json.dumps({k: v for k, v in header.items() if k != CHECKSUM_KEY}, sort_keys=True).encode())
+
+
+def verified(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> bool:
+    """Whether ``arrays`` (as ``read`` maps them) and ``header`` still have the checksum they were written with."""
+    digest = header_digest(header)
+    for name in header["arrays"]:
+        digest.update(np.ascontiguousarray(arrays[name]).reshape(-1).view(np.uint8))
+    return header.get(CHECKSUM_KEY) == digest.hexdigest()
+
+
 def read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
-    """The header and memory-mapped arrays of ``path``; None when it is absent, foreign or short."""
+    """The header and memory-mapped arrays of ``path``; None when it is absent, foreign or short
+    (its checksum is not checked here: see ``verified``)."""
     try:
         with open(path, "rb") as f:
             if f.read(len(MAGIC)) != MAGIC:
                 return None
             length = int.from_bytes(f.read(8), "little")
             header = json.loads(f.read(length))
-        data_start = -(-(len(MAGIC) + 8 + length) // ALIGN) * ALIGN
+        data_start = aligned(len(MAGIC) + 8 + length)
         if path.stat().st_size != data_start + header["data_bytes"]:
             return None
         arrays = {}
