@@ -21,5 +21,6 @@ def starting_weights(cfg: DictConfig, path: Path) -> str:
     """A stand-in for the trained network a fine-tuning row starts from: the row's own freshly built
     model, saved as a checkpoint at ``path``; the override that points the row at it."""
     untuned = OmegaConf.merge(cfg, {"trainer": {"finetune_last": None, "init_from": None}})
+    path.parent.mkdir(parents=True, exist_ok=True)
     save_atomic({"model": plan(untuned).model.state_dict()}, path)
     return f"trainer.init_from={path}"

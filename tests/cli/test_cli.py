@@ -2,6 +2,7 @@
 
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from snntrain.engine import checkpoint
+from tests.faults import limit_file_size
 
 SNNTRAIN = [sys.executable, "-m", "snntrain"]
 QUIET = ["trainer.progress=false", "logger=none"]
@@ -88,18 +90,61 @@ def test_sigint_saves_last_and_exits_130_then_resumes(tmp_path):
     assert [h["epoch"] for h in history] == list(range(1, done + 3))
 
 
+def no_temp_files(folder: Path) -> bool:
+    return not list(folder.rglob("*.partial"))
+
+
+def test_a_full_disk_is_one_line_exit_74_and_leaves_no_temp_file(tmp_path):
+    """The checkpoint (~40 KB) is past a 20 KB file-size limit: the kernel fails its write (EFBIG)."""
+    result = run_cli(["hydra.run.dir=run", "trainer.max_epochs=1", "T=4", "model.hidden=[32]"] + QUIET, cwd=tmp_path, preexec_fn=limit_file_size(20_000))
+    assert result.returncode == 74, result.stderr
+    assert result.stderr.startswith("snntrain error: cannot write the checkpoint ") and result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert list((tmp_path / "run" / "checkpoints").iterdir()) == [] and no_temp_files(tmp_path)
+
+
+def test_unwritable_logs_are_one_warning_each_and_training_goes_on(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "train.log").mkdir()  # a folder where the log file should be
+    (tmp_path / "run" / "tensorboard").write_text("a file where the TensorBoard folder should be")
+    result = run_cli(["hydra.run.dir=run", "trainer.max_epochs=1", "T=4", "model.hidden=[32]", "trainer.progress=false"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stdout.splitlines() if "WARNING" in line]
+    assert len(warnings) == 2, warnings
+    assert "cannot write the TensorBoard log" in warnings[0] and "cannot write the run log" in warnings[1]
+    assert "Traceback" not in result.stderr + result.stdout and "Logging error" not in result.stderr
+    assert (tmp_path / "run" / "metrics.json").is_file()
+
+
+def newer_than(path: Path, mtime: float, proc: subprocess.Popen, timeout: float = 120) -> None:
+    """Wait until ``path`` is written after ``mtime`` (a checkpoint saved by ``proc``)."""
+    deadline = time.monotonic() + timeout
+    while not (path.exists() and path.stat().st_mtime > mtime):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, f"{path} was never written"
+        time.sleep(0.05)
+
+
 @pytest.mark.slow
-def test_kill_9_mid_epoch_then_resume_from_the_last_epoch_checkpoint(tmp_path):
-    args = ["hydra.run.dir=run", "trainer.max_epochs=100000", "T=4", "model.hidden=[32]"] + QUIET
-    proc = subprocess.Popen(SNNTRAIN + args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for(tmp_path / "run" / "checkpoints" / "last.pt", proc)
-    time.sleep(0.5)  # let it get into a later epoch
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    newest = checkpoint.latest_readable(tmp_path / "run" / "checkpoints", print)
-    assert newest is not None
-    done = newest[1]["epoch"]
-    resumed = run_cli(["hydra.run.dir=run", f"trainer.max_epochs={done + 2}", "T=4", "model.hidden=[32]", "trainer.resume=auto"] + QUIET, cwd=tmp_path)
+def test_kill_9_at_random_moments_then_resume_auto_continues_from_a_whole_checkpoint(tmp_path):
+    seed = random.randrange(1 << 30)
+    print(f"kill moments drawn with random.Random({seed})")
+    draw = random.Random(seed)
+    args = ["hydra.run.dir=run", "T=4", "model.hidden=[32]", "trainer.keep_checkpoints=2"] + QUIET
+    ckpts = tmp_path / "run" / "checkpoints"
+    for attempt in range(3):
+        resume = ["trainer.resume=auto"] if attempt else []
+        saved = (ckpts / "last.pt").stat().st_mtime if attempt else 0.0
+        proc = subprocess.Popen(SNNTRAIN + args + ["trainer.max_epochs=100000", *resume], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        newer_than(ckpts / "last.pt", saved, proc)  # it trained at least one epoch (or part of one)
+        time.sleep(draw.uniform(0, 1.0))  # then dies anywhere: mid-batch, evaluating, writing a checkpoint
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        for path in ckpts.glob("*.pt"):
+            checkpoint.load(path)  # every checkpoint on disk is whole
+    done = checkpoint.latest_readable(ckpts, print)[1]["epoch"]
+    resumed = run_cli(args + [f"trainer.max_epochs={done + 1}", "trainer.resume=auto"], cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     history = json.loads((tmp_path / "run" / "metrics.json").read_text())["history"]
-    assert [h["epoch"] for h in history] == list(range(1, done + 3))
+    assert [h["epoch"] for h in history] == list(range(1, done + 2))
+    assert no_temp_files(tmp_path)  # the killed runs' temp files are swept

@@ -16,7 +16,8 @@ import torch.multiprocessing as mp
 from torch import nn
 
 from snntrain.data.base import BatchLoader, Split
-from snntrain.engine import distributed
+from snntrain.engine import checkpoint, distributed
+from tests.engine.test_trainer import strip_timings
 
 
 def free_port() -> int:
@@ -114,3 +115,26 @@ def test_two_gloo_processes_match_one_process_with_the_same_global_batch(tmp_pat
     assert sorted(p.name for p in (tmp_path / "two" / "checkpoints").iterdir()) == ["best.pt", "epoch_0001.pt", "last.pt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cwd", "one", "two"]
     assert list(cwd.iterdir()) == []
+
+
+# Poisson encoding draws from each rank's own generator (seed + rank), every step and evaluation:
+# the resumed run matches the uninterrupted one only if each rank gets its own state back.
+@pytest.mark.slow
+def test_a_resumed_two_process_run_gives_each_rank_its_own_random_state_back(tmp_path):
+    common = [
+        "trainer.max_epochs=2", "trainer.keep_checkpoints=2", "trainer.progress=false", "logger=none", "trainer.device=cpu",
+        "model.hidden=[32]", "T=4", "dataset.encoder=poisson", "dataset.batch_size=16", "trainer.limit_batches=4", "trainer.limit_eval_batches=1",
+    ]
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    straight = launch([*common, f"hydra.run.dir={tmp_path / 'straight'}"], cwd, nproc=2)
+    assert straight.returncode == 0, straight.stderr[-4000:]
+    after_one = tmp_path / "straight" / "checkpoints" / "epoch_0001.pt"
+    rng = checkpoint.load(after_one)["rng"]
+    assert len(rng) == 2 and not torch.equal(rng[0]["torch"], rng[1]["torch"])
+    resumed = launch([*common, f"hydra.run.dir={tmp_path / 'resumed'}", f"trainer.resume={after_one}"], cwd, nproc=2)
+    assert resumed.returncode == 0, resumed.stderr[-4000:]
+    a, b = (checkpoint.load(tmp_path / run / "checkpoints" / "last.pt") for run in ("straight", "resumed"))
+    for key, value in a["model"].items():
+        assert torch.equal(value, b["model"][key]), key
+    assert strip_timings(json.loads((tmp_path / "straight" / "metrics.json").read_text())) == strip_timings(json.loads((tmp_path / "resumed" / "metrics.json").read_text()))
