@@ -7,19 +7,15 @@ import sys
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
-from rich.console import Console
-from rich.markup import escape
 
 import snntrain.components  # noqa: F401  (registers schemas before Hydra composes)
 from snntrain.engine import distributed
-from snntrain.errors import SnntrainError
+from snntrain.errors import SnntrainError, exit_with
 from snntrain.extras import require_plugins
 
 
 def _fail(err: SnntrainError) -> None:
-    # soft_wrap: the message stays one line, whatever the terminal's width (grep-able, parseable)
-    Console(stderr=True, soft_wrap=True).print(f"[bold red]snntrain error:[/] {escape(str(err))}", highlight=False)
-    sys.exit(getattr(err, "exit_code", 2))
+    exit_with(err)
 
 
 @hydra.main(version_base="1.3", config_path="pkg://snntrain.configs", config_name="train")

@@ -1,5 +1,11 @@
 """The error types a user may see. Each message names the thing that is wrong and the fix."""
 
+import sys
+from typing import NoReturn
+
+from rich.console import Console
+from rich.markup import escape
+
 
 class SnntrainError(Exception):
     """Base of every error snntrain reports to the user without a traceback."""
@@ -22,3 +28,11 @@ class StorageError(SnntrainError):
     is left. The command exits with ``exit_code`` 74 (EX_IOERR of sysexits.h)."""
 
     exit_code = 74
+
+
+def exit_with(err: SnntrainError, program: str = "snntrain") -> NoReturn:
+    """Print ``err`` as one line on stderr (``<program> error: ...``) and exit with its
+    ``exit_code`` (2 unless the error says otherwise)."""
+    # soft_wrap: the message stays one line, whatever the terminal's width (grep-able, parseable)
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]{program} error:[/] {escape(str(err))}", highlight=False)
+    sys.exit(getattr(err, "exit_code", 2))

@@ -17,6 +17,7 @@ import os
 import resource
 import signal
 import subprocess
+import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -59,6 +60,7 @@ def _child(send, fn, args, file_size_limit) -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # pytest's capture files are regular files the limit applies to
     if file_size_limit is not None:
         limit_file_size(file_size_limit)()
     try:

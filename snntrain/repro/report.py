@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import sys
 from collections.abc import Collection, Iterable, Sequence
@@ -28,6 +29,9 @@ from pathlib import Path
 from omegaconf import OmegaConf
 from rich.console import Console
 from rich.table import Table
+
+from snntrain import storage
+from snntrain.errors import SnntrainError, exit_with
 
 # Overrides that do not change what is trained: where the data is, the device, logging, resuming.
 HARMLESS = ("dataset.root=", "dataset.download=", "dataset.workers=", "dataset.progress=", "trainer.device=",
@@ -203,11 +207,15 @@ def markdown(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+AFTER_FAILED_WRITE = "The runs are untouched; once that is fixed, run snntrain-report again."
+
+
 def write_csv(rows: list[Row], path: Path) -> None:
-    with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(Row.__dataclass_fields__))
-        writer.writeheader()
-        writer.writerows(asdict(r) for r in rows)
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=list(Row.__dataclass_fields__))
+    writer.writeheader()
+    writer.writerows(asdict(r) for r in rows)
+    storage.write_text_atomic(path, text.getvalue(), "the report", AFTER_FAILED_WRITE)
 
 
 def print_tables(rows: list[Row], console: Console) -> None:
@@ -244,8 +252,10 @@ def figure(rows: list[Row], path: Path) -> str | None:
     for ax in (acc, mem):
         ax.set_xticks(list(xs), labels, rotation=30, ha="right", fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    try:
+        storage.write_atomic(path, lambda f: fig.savefig(f, format="png", dpi=120), "the report figure", AFTER_FAILED_WRITE)
+    finally:
+        plt.close(fig)
     return None
 
 
@@ -256,9 +266,10 @@ def wide_console() -> Console:
 
 def write_report(rows: list[Row], out: Path, console: Console) -> list[Path]:
     """Print the tables and write report.md, report.csv and (with matplotlib) report.png to ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
+    with storage.guarded(out, "the report folder", AFTER_FAILED_WRITE):
+        out.mkdir(parents=True, exist_ok=True)
     print_tables(rows, console)
-    (out / "report.md").write_text(markdown(rows))
+    storage.write_text_atomic(out / "report.md", markdown(rows), "the report", AFTER_FAILED_WRITE)
     write_csv(rows, out / "report.csv")
     written = [out / "report.md", out / "report.csv"]
     note = figure(rows, out / "report.png")
@@ -283,7 +294,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "(a run dir holds metrics.json and .hydra/config.yaml).", highlight=False
         )
         return 2
-    write_report(rows, args.out or args.run_dirs[0], console)
+    try:
+        write_report(rows, args.out or args.run_dirs[0], console)
+    except SnntrainError as err:
+        exit_with(err, "snntrain-report")
     return 0
 
 

@@ -102,3 +102,12 @@ def test_recipe_column_counts_the_rows_listed_differences_and_flags_training_ove
     recipes = {r.experiment.split()[0]: r.recipe for r in report.collect([tmp_path])}
     assert recipes == {"official_row": "official", "two_listed": "2 differences", "changed": "1 difference + overrides", "digits/mlp": None}
     assert "| recipe |" in report.markdown(report.collect([tmp_path]))
+
+
+def test_a_full_disk_while_writing_the_report_exits_74_and_leaves_no_partial_file(tmp_path):
+    from tests.faults import in_child
+
+    fake_run(tmp_path / "a", method="bptt", paper=None, test=0.9, at_val=0.91, best=0.92)
+    out = tmp_path / "out"
+    assert in_child(report.main, [str(tmp_path / "a"), "--out", str(out)], file_size_limit=100) == ("SystemExit", "74")
+    assert list(out.iterdir()) == []
