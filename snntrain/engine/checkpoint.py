@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -69,9 +71,15 @@ def load(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]
     """The training state in ``path``, verified against its checksum (format 2) or migrated
     (format 1). A CheckpointError names a missing, empty, truncated, damaged, foreign, pickled-code,
     other-version or altered file; nothing on disk changes."""
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint {path} does not exist.")
-    if path.stat().st_size == 0:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise CheckpointError(f"checkpoint {path} does not exist.") from None
+    except OSError as err:
+        raise CheckpointError(f"checkpoint {path} cannot be read ({err.strerror or err}).") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise CheckpointError(f"checkpoint {path} is not a file; name a checkpoint in it, e.g. {path / 'last.pt'}.")
+    if info.st_size == 0:
         raise CheckpointError(f"checkpoint {path} is empty (0 bytes): its write was cut short; use an older checkpoint.")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
@@ -123,7 +131,7 @@ def latest_readable(folder: Path, warn: Callable[[str], None]) -> tuple[Path, di
     each one that does not load is reported through ``warn`` and skipped. None if none loads."""
     found = None
     for path in [folder / "last.pt", *reversed(epoch_files(folder))]:
-        if not path.is_file():
+        if not os.path.isfile(path):  # False for a folder it may not list, too: then none is found
             continue
         try:
             state = load(path)

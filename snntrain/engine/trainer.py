@@ -460,7 +460,10 @@ class Trainer:
         self._save(f"epoch_{self.epoch:04d}.pt", "last.pt", *(["best.pt"] if improved else []))
         if self.is_main:
             for old in checkpoint.epoch_files(self.ckpt_dir)[: -self.cfg.keep_checkpoints]:
-                old.unlink(missing_ok=True)
+                try:
+                    old.unlink(missing_ok=True)
+                except OSError as err:  # the new checkpoints are written: an old one left over is harmless
+                    log.warning(f"could not delete {old} ({err.strerror}); it is kept.")
 
     def _restore(self, start: resume.Resumption) -> None:
         """Continue from ``start``'s checkpoint, applying the allowed config changes (engine/resume.py)."""
