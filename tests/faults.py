@@ -36,18 +36,20 @@ def limit_file_size(nbytes: int) -> Callable[[], None]:
     return preexec
 
 
-def in_child(fn: Callable[..., object], *args, file_size_limit: int | None = None) -> tuple[str, str] | None:
+def in_child(fn: Callable[..., object], *args, file_size_limit: int | None = None, timeout: float = 120) -> tuple[str, str] | None:
     """Run ``fn(*args)`` in a forked child (stdout and stderr to /dev/null), its writes limited to
-    ``file_size_limit`` bytes per file if given; the (type name, message) of what it raised, or None."""
+    ``file_size_limit`` bytes per file if given; the (type name, message) of what it raised, or None
+    (("timed out", ...) when it took longer than ``timeout`` seconds, and is killed)."""
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(send, fn, args, file_size_limit))
     child.start()
     send.close()
     try:
-        outcome = receive.recv()
+        outcome = receive.recv() if receive.poll(timeout) else ("timed out", f"after {timeout} s", "")
     except EOFError:
-        outcome = ("died", f"exit code {child.exitcode}")
+        outcome = ("died", f"exit code {child.exitcode}", "")
+    child.kill()
     child.join()
     if outcome is None:
         return None

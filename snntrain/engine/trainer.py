@@ -343,6 +343,7 @@ class Trainer:
         """Train to ``trainer.max_epochs`` (resuming if asked); return and write the metrics."""
         if self.start is not None:
             self._restore(self.start)
+            self.start = None  # its copy of the state is not needed any more
         progress = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             TimeRemainingColumn(), TextColumn("{task.fields[info]}"), console=self.logger.console,
