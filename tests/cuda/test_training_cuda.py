@@ -159,3 +159,24 @@ def test_channels_last_on_cuda_matches_contiguous(cuda):
     nhwc = copy.deepcopy(net).to(cuda, memory_format=torch.channels_last)
     _, grads = step(p.method, nhwc, x, y)
     assert_grads_close(grads, plain)
+
+
+def test_a_cuda_fp16_run_resumes_on_cuda_as_uninterrupted_and_on_the_cpu(tmp_path):
+    """The checkpoint holds the CUDA generator states and the fp16 loss scale: a run resumed after
+    epoch 1 draws the same Poisson spikes as the uninterrupted one; the same checkpoint resumes on
+    the CPU in float32 (the scale is dropped there)."""
+    from snntrain.engine import checkpoint
+
+    run = [*SMOKE, "trainer.limit_batches=3", "trainer.keep_checkpoints=2", "dataset.encoder=poisson", "T=4", "trainer.max_epochs=2"]
+    cuda16 = ["trainer.device=cuda", "trainer.precision=16"]
+    train(compose_config([*run, *cuda16]), tmp_path / "straight")
+    after_one = tmp_path / "straight" / "checkpoints" / "epoch_0001.pt"
+    state = checkpoint.load(after_one)
+    assert "cuda" in state["rng"][0] and state["scaler"]
+    train(compose_config([*run, *cuda16, f"trainer.resume={after_one}"]), tmp_path / "resumed")
+    a, b = (checkpoint.load(tmp_path / name / "checkpoints" / "last.pt")["model"] for name in ("straight", "resumed"))
+    for key in a:
+        assert torch.allclose(a[key], b[key], atol=1e-6, rtol=0), key
+    last = tmp_path / "straight" / "checkpoints" / "last.pt"
+    metrics = train(compose_config([*run, "trainer.device=cpu", "trainer.max_epochs=3", f"trainer.resume={last}"]), tmp_path / "cpu")
+    assert [h["epoch"] for h in metrics["history"]] == [1, 2, 3]
