@@ -30,16 +30,18 @@ from snntrain.errors import CheckpointError
 log = logging.getLogger("snntrain")
 
 REPLANS = "the schedule is re-planned with it and continues at the current epoch"
+HYPERPARAMETER = "takes effect from the next step; the optimizer's moments are kept"
 NO_STATE = "no effect on the training state"
+DATA_ACCESS = "where and how the data is read, not which data"
 # Exact keys, or a group's prefix ending in "." (every key under it).
 MAY_CHANGE = {
     "trainer.max_epochs": REPLANS,
     "optimizer.lr": f"the new base rate; {REPLANS}",
     "scheduler.": REPLANS,  # but scheduler.name, below
-    "optimizer.weight_decay": "takes effect from the next step; the optimizer's moments are kept",
-    "optimizer.momentum": "takes effect from the next step; the optimizer's moments are kept",
-    "optimizer.betas": "takes effect from the next step; the optimizer's moments are kept",
-    "optimizer.nesterov": "takes effect from the next step; the optimizer's moments are kept",
+    "optimizer.weight_decay": HYPERPARAMETER,
+    "optimizer.momentum": HYPERPARAMETER,
+    "optimizer.betas": HYPERPARAMETER,
+    "optimizer.nesterov": HYPERPARAMETER,
     "trainer.grad_clip": "takes effect from the next step",
     "trainer.on_nonfinite": "takes effect from the next step",
     "trainer.device": "the state moves to the new device",
@@ -49,9 +51,9 @@ MAY_CHANGE = {
     "trainer.progress": NO_STATE,
     "trainer.keep_checkpoints": NO_STATE,
     "trainer.limit_eval_batches": "evaluation only",
-    "dataset.root": "where the data is read from, not which data",
-    "dataset.download": "where the data is read from, not which data",
-    "dataset.workers": "how the data is read, not which data",
+    "dataset.root": DATA_ACCESS,
+    "dataset.download": DATA_ACCESS,
+    "dataset.workers": DATA_ACCESS,
     "dataset.progress": NO_STATE,
     "dataset.eval_batch_size": "evaluation only",
     "logger.": NO_STATE,
@@ -142,7 +144,7 @@ def check_config(path: Path, saved: dict[str, Any], config: dict[str, Any]) -> d
     if refused:
         listed = "; ".join(f"{key}: {old[key]!r} in the checkpoint, {new[key]!r} now" for key in refused)
         raise CheckpointError(
-            f"cannot resume from {path}: {listed}. A resumed run keeps what the run is (README: resuming); "
+            f"cannot resume from {path}: {listed}. A resumed run keeps what the run is (README: Resuming a run); "
             f"resume with the checkpoint's values, or start a new run from its weights with trainer.init_from={path}."
         )
     return {key: (old[key], new[key]) for key in differing}
