@@ -101,7 +101,8 @@ class Resumption:
         return any(matches(key, pattern) for key in self.changes for pattern in REPLANNING)
 
     def summary(self) -> str:
-        return "; ".join(f"{key} {old!r} -> {new!r} ({effect(key)})" for key, (old, new) in self.changes.items())
+        """The changes that affect training, each with what it does ("" when there is none)."""
+        return "; ".join(f"{key} {old!r} -> {new!r} ({effect(key)})" for key, (old, new) in self.changes.items() if effect(key) != NO_STATE)
 
 
 def choose(
