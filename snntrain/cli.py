@@ -7,18 +7,13 @@ import sys
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
-from rich.console import Console
-from rich.markup import escape
 
 import snntrain.components  # noqa: F401  (registers schemas before Hydra composes)
 from snntrain.engine import distributed
-from snntrain.errors import SnntrainError
+from snntrain.engine.signals import stopping_on_signals
+from snntrain.errors import SnntrainError, fail
 from snntrain.extras import require_plugins
-
-
-def _fail(err: SnntrainError) -> None:
-    Console(stderr=True).print(f"[bold red]snntrain error:[/] {escape(str(err))}", highlight=False)
-    sys.exit(getattr(err, "exit_code", 2))
+from snntrain.registry import typed
 
 
 @hydra.main(version_base="1.3", config_path="pkg://snntrain.configs", config_name="train")
@@ -27,19 +22,21 @@ def _main(cfg: DictConfig) -> float | None:
 
     run_dir = HydraConfig.get().runtime.output_dir
     try:
+        trainer = typed("trainer", cfg.trainer)
         # torchrun sets RANK/WORLD_SIZE: join its process group; a plain run is rank 0 of 1.
-        with distributed.session(cfg.trainer.device, run_dir) as (rank, world_size):
+        with distributed.session(trainer.device, run_dir, trainer.dist_timeout_s) as (rank, world_size):
             metrics = train(cfg, run_dir, rank, world_size)
     except SnntrainError as err:
-        _fail(err)
+        fail(err)
     # Sweepers (Optuna) optimise what the task returns: validation accuracy when there is one.
     return metrics["best_val_acc"] if metrics["best_val_acc"] is not None else metrics["test_acc"]
 
 
 def main() -> None:
-    try:
-        require_plugins(sys.argv[1:])
-    except SnntrainError as err:
-        _fail(err)
-    sys.argv += distributed.rank_overrides()
-    _main()
+    with stopping_on_signals("snntrain"):
+        try:
+            require_plugins(sys.argv[1:])
+        except SnntrainError as err:
+            fail(err)
+        sys.argv += distributed.rank_overrides()
+        _main()

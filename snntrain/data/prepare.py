@@ -6,14 +6,13 @@ the cache that ``snntrain dataset=nmnist T=32`` will read.
 
 from __future__ import annotations
 
-import sys
-
 import hydra
 from omegaconf import DictConfig
 from rich.console import Console
 
 import snntrain.components  # noqa: F401  (registers schemas before Hydra composes)
-from snntrain.errors import SnntrainError
+from snntrain.engine.signals import stopping_on_signals
+from snntrain.errors import SnntrainError, fail
 from snntrain.registry import build
 
 
@@ -28,15 +27,14 @@ def prepare(cfg: DictConfig) -> bool:
 
 @hydra.main(version_base="1.3", config_path="pkg://snntrain.configs", config_name="train")
 def _main(cfg: DictConfig) -> None:
-    console = Console(stderr=True)
     try:
         prepared = prepare(cfg)
     except SnntrainError as err:
-        console.print(f"[bold red]snntrain-data error:[/] {err}", highlight=False)
-        sys.exit(2)
+        fail(err, "snntrain-data")
     name = cfg.dataset.name
-    console.print(f"dataset={name}: ready." if prepared else f"dataset={name} reads its files directly; nothing to prepare.")
+    Console(stderr=True).print(f"dataset={name}: ready." if prepared else f"dataset={name} reads its files directly; nothing to prepare.")
 
 
 def main() -> None:
-    _main()
+    with stopping_on_signals("snntrain-data"):
+        _main()

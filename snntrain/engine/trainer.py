@@ -28,7 +28,7 @@ from rich.progress import (
 from torch import nn
 
 from snntrain.compress import Codec, SavedTensorMeter, saving
-from snntrain.config.checks import one_of, require
+from snntrain.config.checks import one_of, positive, require
 from snntrain.data import ENCODERS, BatchLoader, DataBundle, Split
 from snntrain.data.augment import AugmentConfig, augment, batch_generator
 from snntrain.engine import checkpoint, distributed, finetune
@@ -60,6 +60,7 @@ class TrainerConfig:
     init_from: str | None = None  # a checkpoint whose model weights start this run (optimizer, epoch not taken)
     finetune_last: int | None = None  # train only the last N conv/linear layers; the rest frozen, in eval mode
     bn_eval: bool = False  # BatchNorm layers in eval mode while training (the HOSVD paper's fine-tuning)
+    dist_timeout_s: float = 600.0  # under torchrun: how long a collective waits for a rank that stopped answering
 
     def __post_init__(self) -> None:
         require(self.max_epochs > 0, "trainer.max_epochs", self.max_epochs, "it must be > 0")
@@ -70,10 +71,23 @@ class TrainerConfig:
         require(self.limit_eval_batches is None or self.limit_eval_batches > 0, "trainer.limit_eval_batches", self.limit_eval_batches, "null or > 0")
         require(self.keep_checkpoints >= 1, "trainer.keep_checkpoints", self.keep_checkpoints, "it must be >= 1")
         one_of("trainer.on_nonfinite", self.on_nonfinite, ["stop", "skip_batch"])
+        positive("trainer.dist_timeout_s", self.dist_timeout_s)
         require(self.finetune_last is None or self.finetune_last >= 1, "trainer.finetune_last", self.finetune_last, "null (train every layer) or >= 1")
         require(
             self.finetune_last is None or self.init_from is not None, "trainer.finetune_last", self.finetune_last,
             "fine-tuning needs the network to start from: set trainer.init_from=<checkpoint> (or finetune_last=null)",
+        )
+
+    def check_model(self, model: nn.Module) -> None:
+        """Refuse settings this model would ignore, and a device that is not there (before any data is read)."""
+        resolve_device(self.device)
+        require(
+            not self.bn_eval or any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules()),
+            "trainer.bn_eval", self.bn_eval, "this model has no BatchNorm layer to keep in eval mode; set it to false",
+        )
+        require(
+            not self.channels_last or any(p.dim() == 4 for p in model.parameters()), "trainer.channels_last",
+            self.channels_last, "it lays out convolutions, and this model has none; set it to false",
         )
 
 
