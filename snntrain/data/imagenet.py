@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from snntrain.config.checks import one_of, require
+from snntrain.config.checks import require
 from snntrain.data.base import DataBundle, DatasetInfo, Split, stratified_split
 from snntrain.data.vision import ColourImagesConfig, image_scaling
 from snntrain.errors import DatasetError
@@ -57,7 +57,6 @@ class ImageNetConfig(ColourImagesConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         require(not self.download, "dataset.download", self.download, "ImageNet cannot be downloaded automatically (it needs an image-net.org account); set dataset.download=false and point dataset.root at your copy")
-        one_of("dataset.encoder", self.encoder, ["direct", "poisson"])
         require(self.image_size >= 8, "dataset.image_size", self.image_size, "it must be >= 8 pixels")
         require(self.workers >= 1, "dataset.workers", self.workers, "it must be >= 1 thread")
         require(self.num_classes > 1, "dataset.num_classes", self.num_classes, "it must be > 1")

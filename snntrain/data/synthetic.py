@@ -31,10 +31,10 @@ class SyntheticConfig(ImagesConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        require(self.encoder != "events", "dataset.encoder", self.encoder, "synthetic data is not framed events; use direct or poisson")
         require(len(self.input_shape) > 0 and all(n > 0 for n in self.input_shape), "dataset.input_shape", self.input_shape, "positive sizes, e.g. [3, 32, 32]")
         require(self.num_classes > 1, "dataset.num_classes", self.num_classes, "it must be > 1")
-        require(self.train_size > 0 and self.test_size > 0, "dataset.train_size/test_size", (self.train_size, self.test_size), "both > 0")
+        require(self.train_size > 0, "dataset.train_size", self.train_size, "it must be > 0")
+        require(self.test_size > 0, "dataset.test_size", self.test_size, "it must be > 0")
 
 
 class Synthetic:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from rich.console import Console
 from rich.table import Table
 
+from snntrain.config.checks import require
 from snntrain.registry import register
 
 log = logging.getLogger("snntrain")
@@ -20,6 +21,13 @@ class TensorBoardConfig:
 
     name: str = "tensorboard"
     subdir: str = "tensorboard"
+
+    def __post_init__(self) -> None:
+        path = PurePath(self.subdir)
+        require(
+            self.subdir.strip() != "" and not path.is_absolute() and ".." not in path.parts, "logger.subdir", self.subdir,
+            "a folder inside the run dir, e.g. tensorboard (not empty, not absolute, no ..)",
+        )
 
 
 @dataclass

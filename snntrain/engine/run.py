@@ -39,7 +39,7 @@ def plan(cfg: DictConfig) -> Plan:
     """Validate every group and build everything but the data; config errors surface here."""
     T, seed = cfg.T, cfg.seed
     require(isinstance(T, int) and not isinstance(T, bool) and T > 0, "T", T, "the number of time steps must be an integer > 0")
-    require(isinstance(seed, int), "seed", seed, "it must be an integer")
+    require(isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2**32, "seed", seed, "it must be an integer in [0, 2^32)")
     cfgs = {group: typed(group, cfg[group]) for group in GROUPS}
     seed_everything(seed)
     source = build("dataset", cfg.dataset, seed, T)
@@ -47,6 +47,12 @@ def plan(cfg: DictConfig) -> Plan:
     neuron = build("neuron", cfg.neuron)
     model = build("model", cfg.model, source.info.input_shape, source.info.num_classes, neuron)
     method = build("method", cfg.method, T)
+    require(
+        not (method.autograd_through_model and cfgs["neuron"].name == "cuba"), "neuron", cfgs["neuron"].name,
+        f"method={method.name} differentiates the neurons through their surrogate gradient, which the current-based "
+        "LIF has not; set neuron=lif, or method=hm2bp",
+    )
+    cfgs["trainer"].check_model(model)
     check = getattr(method, "check", None)
     if check is not None:
         check(model, cfgs)

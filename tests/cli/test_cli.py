@@ -6,11 +6,11 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from snntrain.engine import checkpoint
+from tests.processes import wait_for
 
 SNNTRAIN = [sys.executable, "-m", "snntrain"]
 QUIET = ["trainer.progress=false", "logger=none"]
@@ -18,14 +18,6 @@ QUIET = ["trainer.progress=false", "logger=none"]
 
 def run_cli(args, cwd, timeout=300, **kw):
     return subprocess.run(SNNTRAIN + args, cwd=cwd, capture_output=True, text=True, timeout=timeout, **kw)
-
-
-def wait_for(path: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, f"{path} never appeared"
-        time.sleep(0.1)
 
 
 @pytest.mark.slow
@@ -68,6 +60,14 @@ def test_bad_input_is_one_message_not_a_traceback(args, words, tmp_path):
     assert result.returncode != 0
     assert words in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_message_longer_than_the_terminal_stays_one_line(tmp_path):
+    result = run_cli(["neuron.tau=3", "neuron.decay=0.5", *QUIET], cwd=tmp_path)
+    assert result.returncode == 2
+    assert [line for line in result.stderr.splitlines() if "neuron" in line] == [
+        "snntrain error: neuron.tau=3.0 is not allowed: neuron.decay=0.5 sets the leak already; set one of them (the other null)."
+    ]
 
 
 @pytest.mark.slow

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -32,6 +33,7 @@ Listing = tuple[list[Path], np.ndarray]
 class EventDatasetConfig(DatasetConfig):
     """Keys shared by the event-camera datasets (``dataset.framing.*`` and the cache build)."""
 
+    ENCODERS: ClassVar[tuple[str, ...]] = ("events",)
     encoder: str = "events"
     on_bad_file: str = "error"
     workers: int | None = None
@@ -40,7 +42,6 @@ class EventDatasetConfig(DatasetConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        one_of("dataset.encoder", self.encoder, ["events"])
         one_of("dataset.on_bad_file", self.on_bad_file, ["error", "skip"])
         require(self.workers is None or self.workers > 0, "dataset.workers", self.workers, "null (every CPU core) or > 0")
 
