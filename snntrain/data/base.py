@@ -11,13 +11,16 @@ import torch
 
 from snntrain.config.checks import in_unit_interval, one_of, require
 from snntrain.data.augment import AugmentConfig
+from snntrain.errors import DatasetError
 
 
 @dataclass
 class DatasetConfig:
-    """Keys shared by every ``dataset=...`` option. ``ENCODERS``: the encoders its samples suit."""
+    """Keys shared by every ``dataset=...`` option. ``ENCODERS``: the encoders its samples suit;
+    ``SPLIT_KEYS``: the keys that decide how many samples each split gets."""
 
     ENCODERS: ClassVar[tuple[str, ...]] = ("direct", "poisson")
+    SPLIT_KEYS: ClassVar[tuple[str, ...]] = ("dataset.root", "dataset.val_fraction")
 
     name: str = ""
     root: str = "data"
@@ -99,6 +102,18 @@ class DataBundle:
     test: Split
     info: DatasetInfo
     transform: Callable[[torch.Tensor], torch.Tensor] | None = None
+
+
+def require_samples(data: DataBundle, cfg: DatasetConfig) -> None:
+    """DatasetError unless the training and test splits, and the validation split if there is one,
+    hold samples: an empty split would train on nothing, or score on nothing, and report success."""
+    sizes = {"training": len(data.train), **({"validation": len(data.val)} if data.val is not None else {}), "test": len(data.test)}
+    empty = [name for name, n in sizes.items() if n == 0]
+    if empty:
+        raise DatasetError(
+            f"dataset={cfg.name}: the {' and '.join(empty)} split{'s are' if len(empty) > 1 else ' is'} empty "
+            f"({', '.join(f'{name} {n}' for name, n in sizes.items())} samples). Change {', '.join(cfg.SPLIT_KEYS)}."
+        )
 
 
 class BatchLoader:

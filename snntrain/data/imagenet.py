@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -47,6 +48,7 @@ CROP_RATIO = (3 / 4, 4 / 3)
 class ImageNetConfig(ColourImagesConfig):
     """``dataset=imagenet``: ``image_size`` (crop side), ``workers`` (decoding threads), ``num_classes`` (class folders)."""
 
+    SPLIT_KEYS: ClassVar[tuple[str, ...]] = ("dataset.root", "dataset.num_classes", "dataset.val_fraction")
     name: str = "imagenet"
     root: str = "data/imagenet"
     val_fraction: float = 0.0

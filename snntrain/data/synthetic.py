@@ -9,6 +9,7 @@ stand in for an image set that is normalised.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -23,6 +24,7 @@ OWN_MEAN, OWN_STD = 0.5, (1 / 24) ** 0.5  # of 0.5·U(0, 1) + 0.5·U(0, 1)
 
 @dataclass
 class SyntheticConfig(ImagesConfig):
+    SPLIT_KEYS: ClassVar[tuple[str, ...]] = ("dataset.train_size", "dataset.test_size", "dataset.val_fraction")
     name: str = "synthetic"
     input_shape: list[int] = field(default_factory=lambda: [1, 8, 8])
     num_classes: int = 10

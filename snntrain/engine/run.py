@@ -11,6 +11,7 @@ from omegaconf import DictConfig, OmegaConf
 import snntrain.components  # noqa: F401  (registers every component)
 from snntrain.config.checks import require
 from snntrain.data import DataBundle
+from snntrain.data.base import require_samples
 from snntrain.data.events.preview import class_examples_image
 from snntrain.engine import distributed, finetune
 from snntrain.engine.seeding import seed_everything
@@ -79,6 +80,7 @@ def make_trainer(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int 
     distributed.seed_rank(p.seed, rank)
     data = data if data is not None else p.source.load()
     dcfg = p.cfgs["dataset"]
+    require_samples(data, dcfg)
     logger = build("logger", cfg.logger, Path(run_dir), rank == 0)
     if dcfg.encoder == "events":
         logger.images("data/event_frames", class_examples_image(data.train))

@@ -206,6 +206,11 @@ class Trainer:
         self.rank, self.world_size = rank, world_size
         self.is_main = rank == 0
         self.train_loader = BatchLoader(data.train, batch_size, True, seed, rank, world_size, cfg.limit_batches, equal_steps=True)
+        if len(self.train_loader) == 0:  # every step is a collective: a split smaller than the ranks gives none
+            raise SnntrainError(
+                f"no training step: the training split's {len(data.train)} samples cannot give each of the {world_size} "
+                "processes one; train on more data (dataset.val_fraction and the split keys) or start fewer processes."
+            )
         self.eval_batch_size = eval_batch_size
         self.autocast_dtype = {"32": None, "bf16": torch.bfloat16, "16": torch.float16}[str(cfg.precision)]
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.autocast_dtype == torch.float16)
@@ -302,6 +307,11 @@ class Trainer:
                     self._interrupt(part, stop.signum)
         finally:
             rates.remove()
+        if part.applied == 0:
+            raise NonFiniteError(
+                f"every training batch of epoch {self.epoch + 1} was non-finite and skipped (trainer.on_nonfinite=skip_batch): "
+                "nothing was trained. Lower the learning rate, set trainer.grad_clip, or check the data."
+            )
         self.partial = None
         elapsed = time.perf_counter() - start
         loss_sum, correct, seen = distributed.sum_over_ranks(self.world_size, part.loss_sum, part.correct, part.seen)

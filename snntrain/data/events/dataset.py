@@ -34,6 +34,7 @@ class EventDatasetConfig(DatasetConfig):
     """Keys shared by the event-camera datasets (``dataset.framing.*`` and the cache build)."""
 
     ENCODERS: ClassVar[tuple[str, ...]] = ("events",)
+    SPLIT_KEYS: ClassVar[tuple[str, ...]] = ("dataset.root", "dataset.on_bad_file", "dataset.val_fraction")
     encoder: str = "events"
     on_bad_file: str = "error"
     workers: int | None = None
@@ -124,6 +125,8 @@ class EventDataset:
                 if listing is None:
                     raise DatasetError(f"dataset={self.cfg.name}: the {name} recordings are still missing after extracting them under {self.root}.")
                 sources = fingerprint(listing[0], self.root)
+            if not listing[0]:  # a split rule left it nothing: an empty cache would train or score on nothing
+                raise DatasetError(f"dataset={self.cfg.name}: the {name} split of {self.root} has no recordings. Change {', '.join(self.cfg.SPLIT_KEYS)}.")
             convert.build(
                 path, listing[0], listing[1], self.spec, {"sources": sources},
                 self.cfg.workers or os.cpu_count() or 1, self.cfg.on_bad_file, self.cfg.progress, type(self).read,
