@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -10,7 +9,6 @@ import sys
 
 import pytest
 
-from snntrain.engine import checkpoint
 from snntrain.engine.run_lock import LOCK_NAME, RunDirBusy, lock_dir, unlock_dir
 from tests.processes import wait_for
 
@@ -39,8 +37,10 @@ def test_a_leftover_lock_file_of_a_dead_run_is_taken_over(tmp_path):
         unlock_dir(tmp_path)
 
 
+# Resuming in the dir after kill -9 (a real run taking the leftover lock over) is
+# tests/cli/test_cli.py::test_kill_9_mid_epoch_then_resume_from_the_last_epoch_checkpoint.
 @pytest.mark.slow
-def test_a_second_run_in_a_busy_dir_stops_before_writing_and_resume_takes_over_after_kill_9(tmp_path):
+def test_a_second_run_in_a_busy_dir_stops_before_writing_and_the_lock_dies_with_its_holder(tmp_path):
     run = tmp_path / "run"
     first = subprocess.Popen([*SNNTRAIN, f"hydra.run.dir={run}", "trainer.max_epochs=100000"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -60,9 +60,6 @@ def test_a_second_run_in_a_busy_dir_stops_before_writing_and_resume_takes_over_a
 
     # The killed run's lock file is left behind with its PID; the kernel released the lock itself.
     assert (run / LOCK_NAME).read_text().startswith(f"PID {first.pid} ")
-    done = checkpoint.latest_readable(run / "checkpoints", print)[1]["epoch"]
-    resumed = subprocess.run([*SNNTRAIN, f"hydra.run.dir={run}", f"trainer.max_epochs={done + 1}", "trainer.resume=auto"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert resumed.returncode == 0, resumed.stderr
-    history = json.loads((run / "metrics.json").read_text())["history"]
-    assert [h["epoch"] for h in history] == list(range(1, done + 2))
+    lock_dir(run, "hydra.run.dir")
+    unlock_dir(run)
 
