@@ -8,6 +8,7 @@ owns a loop; the trainer never knows which method it runs.
 from __future__ import annotations
 
 import json
+import logging
 import resource
 import signal
 import time
@@ -39,6 +40,8 @@ from snntrain.errors import SnntrainError
 from snntrain.methods import GradientMethod
 from snntrain.neurons import reset_states
 from snntrain.registry import register
+
+log = logging.getLogger("snntrain")
 
 
 @dataclass
@@ -79,12 +82,14 @@ class TrainerConfig:
         )
 
     def check_model(self, model: nn.Module) -> None:
-        """Refuse settings this model would ignore, and a device that is not there (before any data is read)."""
+        """Refuse a device that is not there and settings this model would ignore (before any data is read).
+
+        ``bn_eval`` on a model without BatchNorm is only warned about: fine-tuning recipes set it
+        whatever the network (scripts/benchsuites/hosvd_accuracy.py on the digits CNN).
+        """
         resolve_device(self.device)
-        require(
-            not self.bn_eval or any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules()),
-            "trainer.bn_eval", self.bn_eval, "this model has no BatchNorm layer to keep in eval mode; set it to false",
-        )
+        if self.bn_eval and not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules()):
+            log.warning("trainer.bn_eval=true has no effect: this model has no BatchNorm layer to keep in eval mode.")
         require(
             not self.channels_last or any(p.dim() == 4 for p in model.parameters()), "trainer.channels_last",
             self.channels_last, "it lays out convolutions, and this model has none; set it to false",

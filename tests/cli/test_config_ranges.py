@@ -152,8 +152,7 @@ def test_nan_and_inf_are_refused_for_every_float_even_inside_lists():
         (["model=cnn", "model.spec=300", "model.pool=max"], "model.pool"),
         (["model=cnn", "model.spec=16C3-64", "model.spiking_pool=true"], "model.spiking_pool"),
         (["model=cnn", "model.spec=300", "model.batch_norm=true"], "model.batch_norm"),
-        (["trainer.bn_eval=true"], "trainer.bn_eval"),  # the default MLP has no BatchNorm
-        (["trainer.channels_last=true"], "trainer.channels_last"),  # nor convolutions
+        (["trainer.channels_last=true"], "trainer.channels_last"),  # the default MLP has no convolution
         (["neuron=cuba"], "neuron"),  # BPTT needs a surrogate gradient
         (["seed=true"], "seed"),
         (["logger.subdir=../elsewhere"], "logger.subdir"),
@@ -165,6 +164,17 @@ def test_combinations_that_would_be_ignored_or_crash_are_refused_naming_the_key(
     assert str(info.value).startswith(f"{key}=") and "is not allowed" in str(info.value) and "\n" not in str(info.value)
 
 
-def test_a_schedule_step_the_run_never_reaches_is_warned_about(caplog):
-    run.plan(compose_config(["scheduler=multistep", "scheduler.milestones=[2,40]", "trainer.max_epochs=30"]))
-    assert "scheduler.milestones=[40] has no effect in this run: trainer.max_epochs=30 ends before it." in caplog.text
+# Settings a recipe may apply whatever the rest of the config: warned about, not refused.
+@pytest.mark.parametrize(
+    "overrides, warning",
+    [
+        (["scheduler=multistep", "scheduler.milestones=[2,40]", "trainer.max_epochs=30"],
+         "scheduler.milestones=[40] has no effect in this run: trainer.max_epochs=30 ends before it."),
+        (["scheduler=step", "scheduler.step_size=30", "trainer.max_epochs=30"],
+         "scheduler.step_size=30 has no effect in this run: trainer.max_epochs=30 ends before it."),
+        (["trainer.bn_eval=true"], "trainer.bn_eval=true has no effect: this model has no BatchNorm layer"),
+    ],
+)
+def test_settings_this_run_would_ignore_are_warned_about(overrides, warning, caplog):
+    run.plan(compose_config(overrides))
+    assert warning in caplog.text
