@@ -80,6 +80,18 @@ def test_sigint_saves_last_and_exits_130_then_resumes(tmp_path):
     assert [h["epoch"] for h in history] == list(range(1, done + 3))
 
 
+# Before training: while torch imports (deferred to the end of the imports), while Hydra composes, while
+# the model is built; whatever the phase, one line and exit 130.
+@pytest.mark.parametrize("delay", [0.5, 2.0])
+def test_ctrl_c_before_training_is_one_line_and_exit_130(delay, tmp_path):
+    proc = subprocess.Popen(SNNTRAIN + ["hydra.run.dir=run", *QUIET], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("snntrain error: stopped by SIGINT"), err
+
+
 @pytest.mark.slow
 def test_kill_9_mid_epoch_then_resume_from_the_last_epoch_checkpoint(tmp_path):
     args = ["hydra.run.dir=run", "trainer.max_epochs=100000", "T=4", "model.hidden=[32]"] + QUIET
