@@ -1,14 +1,21 @@
-"""The error types a user may see. Each message names the thing that is wrong and the fix."""
+"""The error types a user may see, and how a command shows one: one line, no traceback.
+
+Each message names the thing that is wrong and the fix.
+"""
+
+from __future__ import annotations
 
 import sys
 from typing import NoReturn
 
-from rich.console import Console
-from rich.markup import escape
-
 
 class SnntrainError(Exception):
-    """Base of every error snntrain reports to the user without a traceback."""
+    """Base of every error snntrain reports to the user without a traceback.
+
+    ``exit_code``: the command's exit status when it stops on this error (2: bad input).
+    """
+
+    exit_code = 2
 
 
 class ConfigError(SnntrainError, ValueError):
@@ -30,9 +37,12 @@ class StorageError(SnntrainError):
     exit_code = 74
 
 
-def exit_with(err: SnntrainError, program: str = "snntrain") -> NoReturn:
-    """Print ``err`` as one line on stderr (``<program> error: ...``) and exit with its
-    ``exit_code`` (2 unless the error says otherwise)."""
-    # soft_wrap: the message stays one line, whatever the terminal's width (grep-able, parseable)
-    Console(stderr=True, soft_wrap=True).print(f"[bold red]{program} error:[/] {escape(str(err))}", highlight=False)
-    sys.exit(getattr(err, "exit_code", 2))
+def fail(err: SnntrainError, prog: str = "snntrain") -> NoReturn:
+    """Print ``err`` on stderr as one line, ``<prog> error: <message>``, and exit with its ``exit_code``."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    message = " ".join(line.strip() for line in str(err).splitlines() if line.strip())
+    # soft_wrap: a message longer than the terminal (80 columns in a pipe) stays one line.
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]{prog} error:[/] {escape(message)}", highlight=False)
+    sys.exit(err.exit_code)

@@ -7,6 +7,7 @@ is also put in Hydra's ConfigStore under ``schema/<group>/<name>``, so that the 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
+from snntrain.config.checks import require
 from snntrain.errors import ConfigError
 
 
@@ -67,11 +69,29 @@ def typed(group: str, node: DictConfig | dict) -> Any:
     # Merge plain values: a composed node keeps keys forced in with '+key=...', which a typed node
     # would carry along unchecked.
     values = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
+    require_finite(group, values)
     try:
         merged = OmegaConf.merge(schema, values)
     except Exception as err:  # omegaconf's ValidationError/ConfigKeyError: reword for users
         raise ConfigError(f"{group}: {err}".strip()) from None
     return OmegaConf.to_object(merged)
+
+
+def require_finite(key: str, value: Any) -> None:
+    """ConfigError naming the key of the first NaN or infinity in ``value`` (a node's plain values, nested
+    under ``key``): no setting takes one (``null`` is how a key says "none")."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            require_finite(f"{key}.{name}", item)
+        return
+    require(finite(value), key, value, "every number must be finite (not nan or inf)")
+
+
+def finite(value: Any) -> bool:
+    """False if ``value`` is, or a list in it holds, a NaN or infinite float."""
+    if isinstance(value, list):
+        return all(finite(item) for item in value)
+    return not isinstance(value, float) or math.isfinite(value)
 
 
 def build(group: str, node: DictConfig | dict, *args: Any, **kwargs: Any) -> Any:

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import torch
 
-from snntrain.config.checks import in_unit_interval, one_of, positive, require
+from snntrain.config.checks import in_unit_interval, one_of, require
 from snntrain.data.augment import AugmentConfig
+from snntrain.errors import DatasetError
 
 
 @dataclass
 class DatasetConfig:
-    """Keys shared by every ``dataset=...`` option."""
+    """Keys shared by every ``dataset=...`` option. ``ENCODERS``: the encoders its samples suit;
+    ``SPLIT_KEYS``: the keys that decide how many samples each split gets."""
+
+    ENCODERS: ClassVar[tuple[str, ...]] = ("direct", "poisson")
+    SPLIT_KEYS: ClassVar[tuple[str, ...]] = ("dataset.root", "dataset.val_fraction")
 
     name: str = ""
     root: str = "data"
@@ -31,9 +36,13 @@ class DatasetConfig:
         require(self.batch_size > 0, "dataset.batch_size", self.batch_size, "it must be > 0")
         require(self.eval_batch_size > 0, "dataset.eval_batch_size", self.eval_batch_size, "it must be > 0")
         require(0.0 <= self.val_fraction < 1.0, "dataset.val_fraction", self.val_fraction, "it must be in [0, 1)")
-        one_of("dataset.encoder", self.encoder, ["direct", "poisson", "events"])
-        positive("dataset.poisson_scale", self.poisson_scale)
+        one_of("dataset.encoder", self.encoder, self.ENCODERS)
         in_unit_interval("dataset.poisson_scale", self.poisson_scale)
+        require(
+            self.encoder == "poisson" or self.poisson_scale == DatasetConfig.poisson_scale, "dataset.poisson_scale", self.poisson_scale,
+            f"it scales the poisson encoder's spike probability, and dataset.encoder={self.encoder}; "
+            f"set dataset.encoder=poisson, or leave it at {DatasetConfig.poisson_scale}",
+        )
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,18 @@ class DataBundle:
     test: Split
     info: DatasetInfo
     transform: Callable[[torch.Tensor], torch.Tensor] | None = None
+
+
+def require_samples(data: DataBundle, cfg: DatasetConfig) -> None:
+    """DatasetError unless the training and test splits, and the validation split if there is one,
+    hold samples: an empty split would train on nothing, or score on nothing, and report success."""
+    sizes = {"training": len(data.train), **({"validation": len(data.val)} if data.val is not None else {}), "test": len(data.test)}
+    empty = [name for name, n in sizes.items() if n == 0]
+    if empty:
+        raise DatasetError(
+            f"dataset={cfg.name}: the {' and '.join(empty)} split{'s are' if len(empty) > 1 else ' is'} empty "
+            f"({', '.join(f'{name} {n}' for name, n in sizes.items())} samples). Change {', '.join(cfg.SPLIT_KEYS)}."
+        )
 
 
 class BatchLoader:

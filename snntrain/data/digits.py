@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -16,6 +17,7 @@ INFO = DatasetInfo(input_shape=(1, 8, 8), num_classes=10)
 
 @dataclass
 class DigitsConfig(DatasetConfig):
+    SPLIT_KEYS: ClassVar[tuple[str, ...]] = ("dataset.test_fraction", "dataset.val_fraction")
     name: str = "digits"
     test_fraction: float = 0.2
 

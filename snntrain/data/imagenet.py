@@ -26,12 +26,13 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
 from PIL import Image
 
-from snntrain.config.checks import one_of, require
+from snntrain.config.checks import require
 from snntrain.data.base import DataBundle, DatasetInfo, Split, stratified_split
 from snntrain.data.vision import ColourImagesConfig, image_scaling
 from snntrain.errors import DatasetError
@@ -47,6 +48,7 @@ CROP_RATIO = (3 / 4, 4 / 3)
 class ImageNetConfig(ColourImagesConfig):
     """``dataset=imagenet``: ``image_size`` (crop side), ``workers`` (decoding threads), ``num_classes`` (class folders)."""
 
+    SPLIT_KEYS: ClassVar[tuple[str, ...]] = ("dataset.root", "dataset.num_classes", "dataset.val_fraction")
     name: str = "imagenet"
     root: str = "data/imagenet"
     val_fraction: float = 0.0
@@ -57,7 +59,6 @@ class ImageNetConfig(ColourImagesConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         require(not self.download, "dataset.download", self.download, "ImageNet cannot be downloaded automatically (it needs an image-net.org account); set dataset.download=false and point dataset.root at your copy")
-        one_of("dataset.encoder", self.encoder, ["direct", "poisson"])
         require(self.image_size >= 8, "dataset.image_size", self.image_size, "it must be >= 8 pixels")
         require(self.workers >= 1, "dataset.workers", self.workers, "it must be >= 1 thread")
         require(self.num_classes > 1, "dataset.num_classes", self.num_classes, "it must be > 1")

@@ -11,7 +11,8 @@ from omegaconf import DictConfig
 from rich.console import Console
 
 import snntrain.components  # noqa: F401  (registers schemas before Hydra composes)
-from snntrain.errors import SnntrainError, exit_with
+from snntrain.engine.signals import stopping_on_signals
+from snntrain.errors import SnntrainError, fail
 from snntrain.registry import build
 
 
@@ -29,10 +30,11 @@ def _main(cfg: DictConfig) -> None:
     try:
         prepared = prepare(cfg)
     except SnntrainError as err:
-        exit_with(err, "snntrain-data")
+        fail(err, "snntrain-data")
     name = cfg.dataset.name
     Console(stderr=True).print(f"dataset={name}: ready." if prepared else f"dataset={name} reads its files directly; nothing to prepare.")
 
 
 def main() -> None:
-    _main()
+    with stopping_on_signals("snntrain-data"):
+        _main()

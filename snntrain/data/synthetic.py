@@ -9,6 +9,7 @@ stand in for an image set that is normalised.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -23,6 +24,7 @@ OWN_MEAN, OWN_STD = 0.5, (1 / 24) ** 0.5  # of 0.5·U(0, 1) + 0.5·U(0, 1)
 
 @dataclass
 class SyntheticConfig(ImagesConfig):
+    SPLIT_KEYS: ClassVar[tuple[str, ...]] = ("dataset.train_size", "dataset.test_size", "dataset.val_fraction")
     name: str = "synthetic"
     input_shape: list[int] = field(default_factory=lambda: [1, 8, 8])
     num_classes: int = 10
@@ -31,10 +33,10 @@ class SyntheticConfig(ImagesConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        require(self.encoder != "events", "dataset.encoder", self.encoder, "synthetic data is not framed events; use direct or poisson")
         require(len(self.input_shape) > 0 and all(n > 0 for n in self.input_shape), "dataset.input_shape", self.input_shape, "positive sizes, e.g. [3, 32, 32]")
         require(self.num_classes > 1, "dataset.num_classes", self.num_classes, "it must be > 1")
-        require(self.train_size > 0 and self.test_size > 0, "dataset.train_size/test_size", (self.train_size, self.test_size), "both > 0")
+        require(self.train_size > 0, "dataset.train_size", self.train_size, "it must be > 0")
+        require(self.test_size > 0, "dataset.test_size", self.test_size, "it must be > 0")
 
 
 class Synthetic:

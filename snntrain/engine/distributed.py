@@ -34,6 +34,13 @@ console, TensorBoard, checkpoints, ``metrics.json``; ``rank_overrides`` keeps Hy
 and ``train.log`` to rank 0 as well. Each rank draws its own random numbers (Poisson encoding,
 dropout) from ``seed + rank``; a checkpoint holds every rank's generator state (gathered to rank 0
 when it saves), and a resumed run gives each rank its own back.
+
+When a rank dies, the others must not wait for it forever. A rank that is killed or crashes closes
+its connections, and Gloo fails the collective the others are in at once; a rank that hangs is given
+up on after ``trainer.dist_timeout_s`` (the process group's timeout, which NCCL's watchdog enforces
+too). Either way the failed collective becomes one ``RankFailure`` line and a non-zero exit. torchrun
+itself notices a dead worker within its monitor interval (0.1 s), sends SIGTERM to the others (SIGKILL
+30 s later) and exits non-zero with its failure summary, so the job never hangs.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +56,30 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from snntrain.errors import SnntrainError
+
 BUCKET_BYTES = 25 * 2**20
+
+
+class RankFailure(SnntrainError):
+    """Another rank of the job died or stopped answering, so this one stopped too."""
+
+    exit_code = 1
+
+
+@contextmanager
+def peers_answering(what: str) -> Iterator[None]:
+    """Run the collective ``what``; its failure (a peer's closed connection, the group's timeout)
+    becomes RankFailure naming this rank and what to do."""
+    try:
+        yield
+    except RuntimeError as err:  # Gloo/NCCL errors (torch.distributed.DistError is a RuntimeError)
+        detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise RankFailure(
+            f"rank {env_rank()[0]}: {what} failed ({detail}). Another process of this torchrun job has died or "
+            "stopped answering (one that hangs is given up on after trainer.dist_timeout_s); its own output says why. "
+            "Resume the job with trainer.resume=auto and the same hydra.run.dir."
+        ) from None
 
 
 def env_rank() -> tuple[int, int, int]:
@@ -64,10 +95,11 @@ def rank_overrides() -> list[str]:
 
 
 @contextmanager
-def session(device: str, run_dir: Path) -> Iterator[tuple[int, int]]:
+def session(device: str, run_dir: Path, timeout_s: float) -> Iterator[tuple[int, int]]:
     """Join the process group torchrun describes (if any) and yield ``(rank, world_size)``.
 
-    NCCL when a GPU is used (each process on GPU ``LOCAL_RANK``), Gloo on the CPU. On exit the
+    NCCL when a GPU is used (each process on GPU ``LOCAL_RANK``), Gloo on the CPU; a collective
+    that waits longer than ``timeout_s`` for another rank fails (RankFailure). On exit the
     group is destroyed, and a rank > 0 removes ``run_dir`` if it left it empty (its clock may have
     named a different second than rank 0's when Hydra made the dir).
     """
@@ -78,7 +110,8 @@ def session(device: str, run_dir: Path) -> Iterator[tuple[int, int]]:
     use_cuda = device != "cpu" and torch.cuda.is_available()
     if use_cuda:
         torch.cuda.set_device(local_rank)
-    dist.init_process_group(backend="nccl" if use_cuda else "gloo")
+    with peers_answering("joining the process group"):
+        dist.init_process_group(backend="nccl" if use_cuda else "gloo", timeout=timedelta(seconds=timeout_s))
     try:
         yield rank, world_size
     finally:
@@ -112,7 +145,8 @@ def _flat_collective(tensors: list[torch.Tensor], collective: Callable[[torch.Te
     """Run ``collective`` in place on ``tensors``, flattened into buckets of one dtype and device."""
     for bucket in _buckets(tensors):
         flat = torch.cat([t.reshape(-1) for t in bucket])
-        collective(flat)
+        with peers_answering("synchronising gradients and buffers"):
+            collective(flat)
         for t, part in zip(bucket, flat.split([t.numel() for t in bucket])):
             t.copy_(part.view_as(t))
 
@@ -137,7 +171,8 @@ def sum_over_ranks(world_size: int, *values: float) -> tuple[float, ...]:
     if world_size == 1:
         return values
     total = torch.tensor(values, dtype=torch.float64, device=_collective_device())
-    dist.all_reduce(total)
+    with peers_answering("summing counts over ranks"):
+        dist.all_reduce(total)
     return tuple(total.tolist())
 
 
@@ -146,7 +181,8 @@ def gather(world_size: int, value: Any) -> list[Any]:
     if world_size == 1:
         return [value]
     values: list[Any] = [None] * world_size
-    dist.all_gather_object(values, value)
+    with peers_answering("gathering every rank's state"):
+        dist.all_gather_object(values, value)
     return values
 
 
@@ -156,7 +192,8 @@ def agreed_stop(world_size: int, signum: int | None) -> int | None:
     if world_size == 1:
         return signum
     flag = torch.tensor([signum or 0], device=_collective_device())
-    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+    with peers_answering("agreeing on a stop signal"):
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
     return int(flag.item()) or None
 
 

@@ -12,12 +12,13 @@ import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from snntrain.config.checks import require
 from snntrain.registry import register
 from snntrain.storage import describe, os_error_in
 
@@ -30,6 +31,13 @@ class TensorBoardConfig:
 
     name: str = "tensorboard"
     subdir: str = "tensorboard"
+
+    def __post_init__(self) -> None:
+        path = PurePath(self.subdir)
+        require(
+            self.subdir.strip() != "" and not path.is_absolute() and ".." not in path.parts, "logger.subdir", self.subdir,
+            "a folder inside the run dir, e.g. tensorboard (not empty, not absolute, no ..)",
+        )
 
 
 @dataclass

@@ -6,6 +6,7 @@ parameters into a decayed and an undecayed group (``engine.param_groups``).
 
 from __future__ import annotations
 
+import logging
 import math
 from bisect import bisect_right
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from torch import nn
 from snntrain.config.checks import positive, require
 from snntrain.engine.param_groups import weight_decay_groups
 from snntrain.registry import register
+
+log = logging.getLogger("snntrain")
 
 
 @dataclass
@@ -56,6 +59,10 @@ class SGDConfig(NoDecayConfig):
         positive("optimizer.lr", self.lr)
         require(0 <= self.momentum < 1, "optimizer.momentum", self.momentum, "it must be in [0, 1)")
         require(self.weight_decay >= 0, "optimizer.weight_decay", self.weight_decay, "it must be >= 0")
+        require(
+            not self.nesterov or self.momentum > 0, "optimizer.nesterov", self.nesterov,
+            "Nesterov's method is a form of momentum: set optimizer.momentum > 0, or optimizer.nesterov=false",
+        )
 
 
 @register("optimizer", "adam", AdamConfig)
@@ -86,6 +93,9 @@ class CosineConfig:
 
     name: str = "cosine"
     eta_min: float = 0.0
+
+    def __post_init__(self) -> None:
+        require(self.eta_min >= 0, "scheduler.eta_min", self.eta_min, "a learning rate must be >= 0")
 
 
 @dataclass
@@ -161,16 +171,28 @@ def build_none(cfg, optimizer, epochs: int):
 
 @register("scheduler", "cosine", CosineConfig)
 def build_cosine(cfg: CosineConfig, optimizer, epochs: int):
+    lr = optimizer.param_groups[0]["lr"]
+    require(cfg.eta_min <= lr, "scheduler.eta_min", cfg.eta_min, f"the schedule anneals down to it from optimizer.lr={lr}: it must not exceed that")
     return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(epochs, 1), eta_min=cfg.eta_min)
+
+
+def warn_unreached(key: str, epochs: list[int], max_epochs: int) -> None:
+    """Say which of a schedule's decay ``epochs`` this run of ``max_epochs`` never reaches (its settings
+    would be silently ignored); a longer or resumed run may still reach them, so this is a warning."""
+    late = [e for e in epochs if e >= max_epochs]
+    if late:
+        log.warning(f"{key}={late if len(epochs) > 1 else late[0]} has no effect in this run: trainer.max_epochs={max_epochs} ends before it.")
 
 
 @register("scheduler", "step", StepConfig)
 def build_step(cfg: StepConfig, optimizer, epochs: int):
+    warn_unreached("scheduler.step_size", [cfg.step_size], epochs)
     return torch.optim.lr_scheduler.StepLR(optimizer, step_size=cfg.step_size, gamma=cfg.gamma)
 
 
 @register("scheduler", "multistep", MultiStepConfig)
 def build_multistep(cfg: MultiStepConfig, optimizer, epochs: int):
+    warn_unreached("scheduler.milestones", cfg.milestones, epochs)
     return MultiStepWarmup(optimizer, cfg.milestones, cfg.gamma, cfg.warmup_iters)
 
 

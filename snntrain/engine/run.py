@@ -11,6 +11,7 @@ from omegaconf import DictConfig, OmegaConf
 import snntrain.components  # noqa: F401  (registers every component)
 from snntrain.config.checks import require
 from snntrain.data import DataBundle
+from snntrain.data.base import require_samples
 from snntrain.data.events.preview import class_examples_image
 from snntrain.engine import checkpoint, distributed, finetune, resume
 from snntrain.engine.seeding import seed_everything
@@ -39,7 +40,7 @@ def plan(cfg: DictConfig) -> Plan:
     """Validate every group and build everything but the data; config errors surface here."""
     T, seed = cfg.T, cfg.seed
     require(isinstance(T, int) and not isinstance(T, bool) and T > 0, "T", T, "the number of time steps must be an integer > 0")
-    require(isinstance(seed, int), "seed", seed, "it must be an integer")
+    require(isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2**32, "seed", seed, "it must be an integer in [0, 2^32)")
     cfgs = {group: typed(group, cfg[group]) for group in GROUPS}
     seed_everything(seed)
     source = build("dataset", cfg.dataset, seed, T)
@@ -47,6 +48,12 @@ def plan(cfg: DictConfig) -> Plan:
     neuron = build("neuron", cfg.neuron)
     model = build("model", cfg.model, source.info.input_shape, source.info.num_classes, neuron)
     method = build("method", cfg.method, T)
+    require(
+        not (method.autograd_through_model and cfgs["neuron"].name == "cuba"), "neuron", cfgs["neuron"].name,
+        f"method={method.name} differentiates the neurons through their surrogate gradient, which the current-based "
+        "LIF has not; set neuron=lif, or method=hm2bp",
+    )
+    cfgs["trainer"].check_model(model)
     check = getattr(method, "check", None)
     if check is not None:
         check(model, cfgs)
@@ -78,6 +85,7 @@ def make_trainer(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int 
     distributed.seed_rank(p.seed, rank)
     data = data if data is not None else p.source.load()
     dcfg = p.cfgs["dataset"]
+    require_samples(data, dcfg)
     logger = build("logger", cfg.logger, Path(run_dir), rank == 0)
     if dcfg.encoder == "events":
         logger.images("data/event_frames", class_examples_image(data.train))

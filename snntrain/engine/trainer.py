@@ -30,7 +30,7 @@ from torch import nn
 
 from snntrain import storage
 from snntrain.compress import Codec, SavedTensorMeter, saving
-from snntrain.config.checks import one_of, require
+from snntrain.config.checks import one_of, positive, require
 from snntrain.data import ENCODERS, BatchLoader, DataBundle, Split
 from snntrain.data.augment import AugmentConfig, augment, batch_generator
 from snntrain.engine import checkpoint, distributed, finetune, resume
@@ -64,6 +64,7 @@ class TrainerConfig:
     init_from: str | None = None  # a checkpoint whose model weights start this run (optimizer, epoch not taken)
     finetune_last: int | None = None  # train only the last N conv/linear layers; the rest frozen, in eval mode
     bn_eval: bool = False  # BatchNorm layers in eval mode while training (the HOSVD paper's fine-tuning)
+    dist_timeout_s: float = 600.0  # under torchrun: how long a collective waits for a rank that stopped answering
 
     def __post_init__(self) -> None:
         require(self.max_epochs > 0, "trainer.max_epochs", self.max_epochs, "it must be > 0")
@@ -74,10 +75,25 @@ class TrainerConfig:
         require(self.limit_eval_batches is None or self.limit_eval_batches > 0, "trainer.limit_eval_batches", self.limit_eval_batches, "null or > 0")
         require(self.keep_checkpoints >= 1, "trainer.keep_checkpoints", self.keep_checkpoints, "it must be >= 1")
         one_of("trainer.on_nonfinite", self.on_nonfinite, ["stop", "skip_batch"])
+        positive("trainer.dist_timeout_s", self.dist_timeout_s)
         require(self.finetune_last is None or self.finetune_last >= 1, "trainer.finetune_last", self.finetune_last, "null (train every layer) or >= 1")
         require(
             self.finetune_last is None or self.init_from is not None, "trainer.finetune_last", self.finetune_last,
             "fine-tuning needs the network to start from: set trainer.init_from=<checkpoint> (or finetune_last=null)",
+        )
+
+    def check_model(self, model: nn.Module) -> None:
+        """Refuse a device that is not there and settings this model would ignore (before any data is read).
+
+        ``bn_eval`` on a model without BatchNorm is only warned about: fine-tuning recipes set it
+        whatever the network (scripts/benchsuites/hosvd_accuracy.py on the digits CNN).
+        """
+        resolve_device(self.device)
+        if self.bn_eval and not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules()):
+            log.warning("trainer.bn_eval=true has no effect: this model has no BatchNorm layer to keep in eval mode.")
+        require(
+            not self.channels_last or any(p.dim() == 4 for p in model.parameters()), "trainer.channels_last",
+            self.channels_last, "it lays out convolutions, and this model has none; set it to false",
         )
 
 
@@ -197,6 +213,11 @@ class Trainer:
         self.rank, self.world_size = rank, world_size
         self.is_main = rank == 0
         self.train_loader = BatchLoader(data.train, batch_size, True, seed, rank, world_size, cfg.limit_batches, equal_steps=True)
+        if len(self.train_loader) == 0:  # every step is a collective: a split smaller than the ranks gives none
+            raise SnntrainError(
+                f"no training step: the training split's {len(data.train)} samples cannot give each of the {world_size} "
+                "processes one; train on more data (dataset.val_fraction and the split keys) or start fewer processes."
+            )
         self.eval_batch_size = eval_batch_size
         self.autocast_dtype = {"32": None, "bf16": torch.bfloat16, "16": torch.float16}[str(cfg.precision)]
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.autocast_dtype == torch.float16)
@@ -295,6 +316,11 @@ class Trainer:
                     self._interrupt(part, signum)
         finally:
             rates.remove()
+        if part.applied == 0:
+            raise NonFiniteError(
+                f"every training batch of epoch {self.epoch + 1} was non-finite and skipped (trainer.on_nonfinite=skip_batch): "
+                "nothing was trained. Lower the learning rate, set trainer.grad_clip, or check the data."
+            )
         self.partial = None
         elapsed = time.perf_counter() - start
         loss_sum, correct, seen = distributed.sum_over_ranks(self.world_size, part.loss_sum, part.correct, part.seen)

@@ -20,6 +20,9 @@ from snntrain.registry import register
 
 _TOKEN = re.compile(r"^(?:(?P<filters>\d+)C(?P<kernel>\d+)|P(?P<pool>\d+)|(?P<units>\d+))$")
 
+# The keys that act on one kind of spec layer only: set on a spec without such a layer, they would do nothing.
+LAYER_KEYS = {"padding": "conv", "batch_norm": "conv", "conv_init_bound": "conv", "pool": "pool", "spiking_pool": "pool"}
+
 
 @dataclass
 class CNNConfig:
@@ -46,7 +49,13 @@ class CNNConfig:
             self.init == "uniform" or self.conv_init_bound == 1.0, "model.conv_init_bound", self.conv_init_bound,
             f"it sets the range of model.init=uniform, and model.init={self.init}; set model.init=uniform or leave it at 1.0",
         )
-        parse_spec(self.spec)
+        kinds = {kind for kind, _, _ in parse_spec(self.spec)}
+        for key, kind in LAYER_KEYS.items():
+            value, default = getattr(self, key), getattr(CNNConfig, key)
+            require(
+                kind in kinds or value == default, f"model.{key}", value,
+                f"it applies to {kind} layers, and model.spec={self.spec!r} has none; leave it at {default}",
+            )
 
 
 def parse_spec(spec: str) -> list[tuple[str, int, int]]:

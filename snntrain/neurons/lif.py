@@ -54,12 +54,16 @@ def lif_multistep(
 backends.register_lif("torch", lif_multistep)
 
 
+DEFAULT_TAU = 2.0
+
+
 @dataclass
 class LIFConfig:
-    """``neuron=lif``. Give ``tau`` or ``decay`` (lambda); ``decay`` wins when set."""
+    """``neuron=lif``. The leak lambda comes from ``tau`` (lambda = 1 - 1/tau; ``DEFAULT_TAU`` when
+    neither is set) or from ``decay`` directly; setting both is an error, since one would be ignored."""
 
     name: str = "lif"
-    tau: float = 2.0
+    tau: float | None = None
     decay: float | None = None
     threshold: float = 1.0
     reset: str = "soft"
@@ -69,7 +73,12 @@ class LIFConfig:
     backend: str = "auto"
 
     def __post_init__(self) -> None:
-        require(self.tau >= 1.0, "neuron.tau", self.tau, "it must be >= 1 (lambda = 1 - 1/tau)")
+        require(
+            self.tau is None or self.decay is None, "neuron.tau", self.tau,
+            f"neuron.decay={self.decay} sets the leak already; set one of them (the other null)",
+        )
+        if self.tau is not None:
+            require(self.tau >= 1.0, "neuron.tau", self.tau, "it must be >= 1 (lambda = 1 - 1/tau)")
         if self.decay is not None:
             require(0.0 <= self.decay <= 1.0, "neuron.decay", self.decay, "it must be in [0, 1]")
         positive("neuron.threshold", self.threshold)
@@ -80,7 +89,9 @@ class LIFConfig:
 
     @property
     def lam(self) -> float:
-        return self.decay if self.decay is not None else 1.0 - 1.0 / self.tau
+        if self.decay is not None:
+            return self.decay
+        return 1.0 - 1.0 / (self.tau if self.tau is not None else DEFAULT_TAU)
 
 
 class LIF(nn.Module):

@@ -31,7 +31,7 @@ from rich.console import Console
 from rich.table import Table
 
 from snntrain import storage
-from snntrain.errors import SnntrainError, exit_with
+from snntrain.errors import SnntrainError, fail
 
 # Overrides that do not change what is trained: where the data is, the device, logging, resuming.
 HARMLESS = ("dataset.root=", "dataset.download=", "dataset.workers=", "dataset.progress=", "trainer.device=",
@@ -297,7 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         write_report(rows, args.out or args.run_dirs[0], console)
     except SnntrainError as err:
-        exit_with(err, "snntrain-report")
+        fail(err, "snntrain-report")
     return 0
 
 

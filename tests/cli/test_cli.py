@@ -13,6 +13,7 @@ import pytest
 
 from snntrain.engine import checkpoint
 from tests.faults import limit_file_size
+from tests.processes import wait_for
 
 SNNTRAIN = [sys.executable, "-m", "snntrain"]
 QUIET = ["trainer.progress=false", "logger=none"]
@@ -20,14 +21,6 @@ QUIET = ["trainer.progress=false", "logger=none"]
 
 def run_cli(args, cwd, timeout=300, **kw):
     return subprocess.run(SNNTRAIN + args, cwd=cwd, capture_output=True, text=True, timeout=timeout, **kw)
-
-
-def wait_for(path: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, f"{path} never appeared"
-        time.sleep(0.1)
 
 
 @pytest.mark.slow
@@ -123,6 +116,18 @@ def newer_than(path: Path, mtime: float, proc: subprocess.Popen, timeout: float 
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, f"{path} was never written"
         time.sleep(0.05)
+
+
+# Before training: while torch imports (deferred to the end of the imports), while Hydra composes, while
+# the model is built; whatever the phase, one line and exit 130.
+@pytest.mark.parametrize("delay", [0.5, 2.0])
+def test_ctrl_c_before_training_is_one_line_and_exit_130(delay, tmp_path):
+    proc = subprocess.Popen(SNNTRAIN + ["hydra.run.dir=run", *QUIET], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("snntrain error: stopped by SIGINT"), err
 
 
 @pytest.mark.slow

@@ -22,8 +22,9 @@ def group_options():
 
 
 # Options that need another choice to make sense (VGG-11 downsamples 8x8 digits to nothing; the
-# default MLP over 224x224 ImageNet images would have 120 M weights).
-COMPANIONS = {("model", "vgg11"): ["dataset=cifar10"], ("dataset", "imagenet"): ["model=sew_resnet34"]}
+# default MLP over 224x224 ImageNet images would have 120 M weights; the current-based LIF has no
+# surrogate gradient for BPTT).
+COMPANIONS = {("model", "vgg11"): ["dataset=cifar10"], ("dataset", "imagenet"): ["model=sew_resnet34"], ("neuron", "cuba"): ["method=hm2bp"]}
 
 
 @pytest.mark.parametrize("group, option", list(group_options()))

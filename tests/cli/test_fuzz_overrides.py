@@ -1,4 +1,7 @@
-"""Fuzzing: random override lists fail only with the documented configuration errors."""
+"""Fuzzing: random override lists fail only with the documented configuration errors.
+
+Every field's range, one at a time, is probed systematically in test_config_ranges.py; this mixes them.
+"""
 
 from hydra.errors import HydraException
 from hypothesis import HealthCheck, given, settings
@@ -12,10 +15,11 @@ KEYS = [
     "T", "seed", "trainer.max_epochs", "trainer.device", "trainer.precision", "trainer.grad_clip",
     "dataset.batch_size", "dataset.val_fraction", "dataset.encoder", "optimizer.lr", "neuron.tau",
     "neuron.threshold", "neuron.reset", "neuron.surrogate", "model.hidden", "model.spec", "model.readout",
-    "trainer.nosuch", "nosuch", "scheduler.step_size",
+    "trainer.nosuch", "nosuch", "scheduler.step_size", "neuron.decay", "scheduler.eta_min", "optimizer.momentum",
+    "dataset.poisson_scale", "model.pool", "trainer.bn_eval", "trainer.channels_last",
 ]
 GROUPS = ["method", "model", "dataset", "optimizer", "scheduler", "neuron", "logger", "compression"]
-VALUES = ["0", "-1", "1", "8", "0.5", "1e-3", "abc", "null", "true", "[800]", "[0]", "[]", "15C5-P2", "P9-P9", "sgd", "soft", "''", "{}"]
+VALUES = ["0", "-1", "1", "8", "0.5", "1e-3", "nan", "inf", "abc", "null", "true", "[800]", "[0]", "[]", "15C5-P2", "P9-P9", "sgd", "soft", "max", "''", "{}"]
 
 
 @st.composite

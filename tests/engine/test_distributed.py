@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -18,6 +20,7 @@ from torch import nn
 from snntrain.data.base import BatchLoader, Split
 from snntrain.engine import checkpoint, distributed
 from tests.engine.test_trainer import strip_timings
+from tests.processes import descendants, kill_all, wait_for, wait_until_gone
 
 
 def free_port() -> int:
@@ -38,18 +41,27 @@ def _sync_worker(rank: int, port: int, queue) -> None:
     dist.destroy_process_group()
 
 
-def test_synchronize_weights_each_rank_by_its_samples():
-    expected = (3 * 1.0 + 1 * 2.0) / 4
+def two_ranks(target) -> list:
+    """Run ``target(rank, port, queue)`` in two spawned processes; the one result each puts on the queue.
+    Both processes are ended and reaped whatever happens."""
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     port = free_port()
-    procs = [ctx.Process(target=_sync_worker, args=(r, port, queue)) for r in range(2)]
+    procs = [ctx.Process(target=target, args=(r, port, queue)) for r in range(2)]
     for p in procs:
         p.start()
-    results = sorted(queue.get(timeout=120) for _ in procs)
-    for p in procs:
-        p.join(timeout=60)
-    for _, grad, running_mean in results:
+    try:
+        return [queue.get(timeout=120) for _ in procs]
+    finally:
+        for p in procs:
+            p.join(timeout=5)
+            p.kill()
+            p.join()
+
+
+def test_synchronize_weights_each_rank_by_its_samples():
+    expected = (3 * 1.0 + 1 * 2.0) / 4
+    for _, grad, running_mean in sorted(two_ranks(_sync_worker)):
         assert np.allclose(grad, expected)
         assert running_mean == [10.0, 10.0]  # rank 0's buffers everywhere
 
@@ -138,3 +150,69 @@ def test_a_resumed_two_process_run_gives_each_rank_its_own_random_state_back(tmp
     for key, value in a["model"].items():
         assert torch.equal(value, b["model"][key]), key
     assert strip_timings(json.loads((tmp_path / "straight" / "metrics.json").read_text())) == strip_timings(json.loads((tmp_path / "resumed" / "metrics.json").read_text()))
+
+
+def _hung_peer_worker(rank: int, port: int, queue) -> None:
+    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    with distributed.session("cpu", "unused", timeout_s=2.0):
+        if rank == 1:
+            queue.put("joined")
+            time.sleep(120)  # alive but never joins the collective: a hung rank
+        start = time.monotonic()
+        try:
+            distributed.sum_over_ranks(2, 1.0)
+        except distributed.RankFailure as err:
+            queue.put((str(err), time.monotonic() - start))
+
+
+def test_a_rank_that_stops_answering_fails_the_others_collective_after_the_timeout():
+    (message, waited), = [r for r in two_ranks(_hung_peer_worker) if r != "joined"]
+    assert message.startswith("rank 0: summing counts over ranks failed (") and "trainer.dist_timeout_s" in message
+    assert "\n" not in message and 1.5 < waited < 30
+
+
+def rank_pids(torchrun: int) -> dict[int, int]:
+    """The worker processes torchrun started: rank -> pid (read from their environment)."""
+    ranks = {}
+    for pid in descendants(torchrun):
+        try:
+            env = dict(item.split("=", 1) for item in open(f"/proc/{pid}/environ").read().split("\0") if "=" in item)
+        except OSError:
+            continue
+        if "RANK" in env and "TORCHELASTIC_RUN_ID" in env:
+            ranks[int(env["RANK"])] = pid
+    return ranks
+
+
+# The rank killed is rank 1 (the other's collective fails on its closed connection); torchrun notices
+# the death, stops the rest and returns. Bounded: torchrun gives workers 30 s after its SIGTERM before
+# SIGKILL, so returning well within that means the survivor stopped on its own.
+@pytest.mark.slow
+def test_a_rank_killed_mid_training_stops_the_other_with_one_line_and_torchrun_returns(tmp_path):
+    run, logs = tmp_path / "run", tmp_path / "logs"
+    args = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", f"--log-dir={logs}", "--redirects=3",
+            "-m", "snntrain", "trainer.max_epochs=100000", "trainer.progress=false", "logger=none", "trainer.device=cpu", "T=4",
+            "model.hidden=[32]", f"hydra.run.dir={run}"]
+    proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    tree: dict[int, int] = {}
+    try:
+        wait_for(run / "checkpoints" / "last.pt", proc, timeout=180)  # both ranks are training
+        tree = descendants(proc.pid)
+        ranks = rank_pids(proc.pid)
+        assert sorted(ranks) == [0, 1]
+        killed = time.monotonic()
+        os.kill(ranks[1], signal.SIGKILL)
+        _, err = proc.communicate(timeout=60)
+        took = time.monotonic() - killed
+    finally:
+        proc.kill()
+        kill_all(tree)
+        proc.communicate()
+    assert proc.returncode != 0 and "ChildFailedError" in err
+    assert took < 20, f"torchrun took {took:.1f} s to return"
+    assert wait_until_gone(tree, timeout=10) == []
+    (survivor_log,) = logs.rglob("attempt_0/0/stderr.log")
+    lines = survivor_log.read_text().strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("snntrain error: rank 0: "), lines
+    assert "Another process of this torchrun job has died" in lines[0] and "trainer.resume=auto" in lines[0]

@@ -9,7 +9,7 @@ import torch
 
 from snntrain.engine import checkpoint
 from snntrain.engine.run import train
-from snntrain.engine.signals import TrainingInterrupted
+from snntrain.engine.signals import StopSignal, TrainingInterrupted
 from snntrain.engine.trainer import NonFiniteError
 from snntrain.methods.bptt import BPTT
 from tests.conftest import SMOKE, compose_config
@@ -63,18 +63,21 @@ def test_same_seed_same_metrics(tmp_path):
     assert strip_timings(a) == strip_timings(b)
 
 
-def signal_at_step(monkeypatch, at: int, signum: int):
-    """Make BPTT.step deliver ``signum`` to this process during its ``at``-th call."""
+def signal_at_step(monkeypatch, at: int, *signums: int) -> dict[str, int]:
+    """Make BPTT.step deliver ``signums`` to this process, one after the other, during its ``at``-th
+    call; returns the count of calls made."""
     calls = {"n": 0}
     original = BPTT.step
 
     def step(self, *args, **kwargs):
         calls["n"] += 1
         if calls["n"] == at:
-            signal.raise_signal(signum)
+            for signum in signums:
+                signal.raise_signal(signum)
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(BPTT, "step", step)
+    return calls
 
 
 AUGMENT = ["dataset.augment.flip=true", "dataset.augment.roll=1", "dataset.augment.crop_padding=1", "dataset.augment.cutout=3"]
@@ -85,7 +88,7 @@ AUGMENT = ["dataset.augment.flip=true", "dataset.augment.roll=1", "dataset.augme
 def test_signal_mid_epoch_saves_and_resume_matches_uninterrupted(signum, code, extra, tmp_path, monkeypatch):
     run = SMALL + extra + ["trainer.max_epochs=2"]
     straight = train(compose_config(run), tmp_path / "straight")
-    signal_at_step(monkeypatch, at=50, signum=signum)  # epoch 2 (digits: 41 batches per epoch)
+    signal_at_step(monkeypatch, 50, signum)  # epoch 2 (digits: 41 batches per epoch)
     with pytest.raises(TrainingInterrupted, match="trainer.resume") as info:
         train(compose_config(run), tmp_path / "cut")
     assert info.value.exit_code == code
@@ -94,6 +97,14 @@ def test_signal_mid_epoch_saves_and_resume_matches_uninterrupted(signum, code, e
     assert state["epoch"] == 1 and state["partial_epoch"]["batch"] == 9
     resumed = train(compose_config(run + ["trainer.resume=auto"]), tmp_path / "cut")
     assert strip_timings(resumed) == strip_timings(straight)
+
+
+def test_a_second_sigint_stops_at_once_as_a_stop_signal_the_command_reports_in_one_line(tmp_path, monkeypatch):
+    # The first SIGINT asks to finish the batch, save and stop; the second, before the batch is done, stops now.
+    calls = signal_at_step(monkeypatch, 3, signal.SIGINT, signal.SIGINT)
+    with pytest.raises(StopSignal):
+        train(compose_config(SMALL + ["trainer.max_epochs=1"]), tmp_path)
+    assert calls["n"] == 3 and not (tmp_path / "checkpoints" / "last.pt").exists()
 
 
 def test_nonfinite_loss_stops_with_step_and_layer_and_keeps_checkpoint(tmp_path, monkeypatch):

@@ -29,9 +29,12 @@ def test_hard_reset_sequence_by_hand():
     assert v.item() == pytest.approx(0.0)
 
 
-def test_decay_from_tau():
+def test_the_leak_comes_from_tau_or_decay_never_both():
+    assert LIFConfig().lam == pytest.approx(0.5)  # tau = 2 when neither is set
     assert LIFConfig(tau=4.0).lam == pytest.approx(0.75)
-    assert LIFConfig(tau=4.0, decay=0.2).lam == pytest.approx(0.2)
+    assert LIFConfig(decay=0.2).lam == pytest.approx(0.2)
+    with pytest.raises(ConfigError, match=r"neuron.tau=4.0 is not allowed: neuron.decay=0.2 sets the leak already"):
+        LIFConfig(tau=4.0, decay=0.2)
 
 
 def test_state_carries_until_reset():

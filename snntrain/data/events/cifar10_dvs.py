@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -40,6 +41,7 @@ WHERE_FROM = (
 
 @dataclass
 class CIFAR10DVSConfig(EventDatasetConfig):
+    SPLIT_KEYS: ClassVar[tuple[str, ...]] = ("dataset.root", "dataset.train_fraction", "dataset.on_bad_file", "dataset.val_fraction")
     name: str = "cifar10_dvs"
     root: str = "data/cifar10_dvs"
     size: int = 48

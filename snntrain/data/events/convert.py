@@ -5,6 +5,12 @@ then packed into the smallest cache form, written to a temporary file and rename
 build that is killed leaves only its work folder, which the next build removes; one that cannot
 write (full disk, no permission) removes it and raises a StorageError naming the cache. The cache
 path itself only ever holds a complete file, whose checksum is verified whenever it is opened.
+
+The worker processes never outlive the build: when it stops early (an error, Ctrl-C, SIGTERM) they
+are killed before it returns, and when the building process itself is killed (``kill -9``) each
+worker notices at once (Linux: a pidfd of the building process, watched by a thread) and exits, so
+nothing keeps its output pipes open. Ctrl-C reaches the workers too (a terminal signals the whole
+process group); they ignore it and leave the decision to the building process.
 """
 
 from __future__ import annotations
@@ -12,10 +18,14 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import select
 import shutil
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass
 from itertools import repeat
@@ -36,6 +46,7 @@ from snntrain import storage
 from snntrain.data.events import store
 from snntrain.data.events.framing import FrameSpec, frame_events
 from snntrain.data.events.reader import EventFileError, read_events
+from snntrain.errors import DatasetError
 
 log = logging.getLogger("snntrain")
 
@@ -76,7 +87,8 @@ def frame_files(paths: Sequence[str], spec: FrameSpec, reader: Reader = read_eve
 def framed_chunks(paths: Sequence[str], spec: FrameSpec, workers: int, reader: Reader = read_events) -> Iterator[tuple]:
     """``frame_files`` over chunks of ``paths``, in order; in ``workers`` processes when that helps.
 
-    ``reader`` must be a module-level function, so that worker processes can unpickle it.
+    ``reader`` must be a module-level function, so that worker processes can unpickle it. Closing
+    the generator before the last chunk (or an exception in it) kills the workers.
     """
     chunks = [paths[i : i + FILES_PER_TASK] for i in range(0, len(paths), FILES_PER_TASK)]
     workers = min(workers, len(chunks))
@@ -86,11 +98,44 @@ def framed_chunks(paths: Sequence[str], spec: FrameSpec, workers: int, reader: R
     # forkserver: workers never inherit the trainer's threads; preloading imports numpy/Tonic once.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
-    pool = ProcessPoolExecutor(workers, mp_context=context)
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=start_worker, initargs=(os.getpid(),))
+    finished = False
     try:
         yield from pool.map(frame_files, chunks, repeat(spec), repeat(reader))
+        finished = True
+    except BrokenProcessPool:
+        raise DatasetError(
+            "a frame-cache worker process died (killed, or out of memory); nothing was cached. "
+            "Run again, with a smaller dataset.workers if memory is short."
+        ) from None
     finally:
+        if not finished:
+            # Before 3.14 (kill_workers) the executor has no public way to stop running tasks.
+            for process in list(pool._processes.values()):
+                process.kill()
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def start_worker(builder_pid: int) -> None:
+    """Initializer of a worker process: ignore Ctrl-C, and exit as soon as the process ``builder_pid`` ends."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(os, "pidfd_open"):  # Linux; elsewhere a killed builder can leave its workers behind
+        threading.Thread(target=exit_when_ended, args=(builder_pid,), daemon=True, name="exit-when-builder-ends").start()
+
+
+def exit_when_ended(pid: int) -> None:
+    """Block until process ``pid`` ends, then end this process at once.
+
+    A worker's parent is the forkserver, which outlives the builder as long as any worker runs, so
+    neither the parent-death signal nor the parent's pid tells a worker that the builder is gone. A
+    pidfd becomes readable when its process ends (even before it is reaped).
+    """
+    try:
+        pidfd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os._exit(1)
+    select.select([pidfd], [], [])
+    os._exit(1)
 
 
 def build(
@@ -134,6 +179,12 @@ def build(
                 advance(len(chunk_lengths))
         lengths = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
         kept = lengths >= 0
+        if skipped and not kept.any():
+            raise DatasetError(
+                f"{path}: every one of the {len(files)} recordings is damaged (the first, {skipped[0].path}: "
+                f"{skipped[0].problem}), so dataset.on_bad_file=skip would leave nothing to train on. Replace them "
+                "(extract the official archive again), or point dataset.root at a complete copy."
+            )
         offsets = np.zeros(int(kept.sum()) + 1, np.int64)
         np.cumsum(lengths[kept], out=offsets[1:])
         flat, values = spilled(work / "flat", np.uint32), spilled(work / "values", np.uint8)

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -32,6 +33,8 @@ Listing = tuple[list[Path], np.ndarray]
 class EventDatasetConfig(DatasetConfig):
     """Keys shared by the event-camera datasets (``dataset.framing.*`` and the cache build)."""
 
+    ENCODERS: ClassVar[tuple[str, ...]] = ("events",)
+    SPLIT_KEYS: ClassVar[tuple[str, ...]] = ("dataset.root", "dataset.on_bad_file", "dataset.val_fraction")
     encoder: str = "events"
     on_bad_file: str = "error"
     workers: int | None = None
@@ -40,7 +43,6 @@ class EventDatasetConfig(DatasetConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        one_of("dataset.encoder", self.encoder, ["events"])
         one_of("dataset.on_bad_file", self.on_bad_file, ["error", "skip"])
         require(self.workers is None or self.workers > 0, "dataset.workers", self.workers, "null (every CPU core) or > 0")
 
@@ -123,6 +125,8 @@ class EventDataset:
                 if listing is None:
                     raise DatasetError(f"dataset={self.cfg.name}: the {name} recordings are still missing after extracting them under {self.root}.")
                 sources = fingerprint(listing[0], self.root)
+            if not listing[0]:  # a split rule left it nothing: an empty cache would train or score on nothing
+                raise DatasetError(f"dataset={self.cfg.name}: the {name} split of {self.root} has no recordings. Change {', '.join(self.cfg.SPLIT_KEYS)}.")
             convert.build(
                 path, listing[0], listing[1], self.spec, {"sources": sources},
                 self.cfg.workers or os.cpu_count() or 1, self.cfg.on_bad_file, self.cfg.progress, type(self).read,
