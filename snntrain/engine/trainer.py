@@ -227,6 +227,8 @@ class Trainer:
             ["selection_score", "best_val_acc", "test_acc_at_best_val", "best_test_acc", "best_epoch"]
         )
         self.ckpt_dir = self.run_dir / checkpoint.FOLDER
+        if self.is_main and not self.ckpt_dir.is_dir():  # a Trainer built without make_trainer (which prepares it before reading data)
+            prepare_run_dir(self.run_dir)
         self.partial: EpochProgress | None = None
         self.start = start
 

@@ -132,7 +132,7 @@ def test_every_scheme_takes_the_key(scheme):
     [
         (["method=hm2bp"], r"compression.recompute=true does not apply to method=hm2bp: it computes its own gradients .* Set compression.recompute=false"),
         (["model=feedback"], r"compression.recompute=true needs a feed-forward model; this one has a feedback layer \(model=feedback\)"),
-        (["neuron=cuba"], r"compression.recompute=true needs neuron=lif .* these neurons are not LIF: \['body.2'\]. Use neuron=lif or compression.recompute=false"),
+        (["neuron=cuba"], r"neuron='cuba' is not allowed: method=bptt differentiates the neurons through their surrogate gradient"),
     ],
 )
 def test_what_cannot_be_recomputed_is_refused_before_any_data_is_read(overrides, message):

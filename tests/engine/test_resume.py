@@ -44,7 +44,7 @@ def run_dir(one_epoch, tmp_path):
         (["seed=1"], "seed", "0", "1"),
         (["model.hidden=[16]"], "model.hidden", "[32]", "[16]"),
         (["method=ratebp"], "method.name", "'bptt'", "'ratebp'"),
-        (["neuron.tau=4.0"], "neuron.tau", "2.0", "4.0"),
+        (["neuron.tau=4.0"], "neuron.tau", "None", "4.0"),
         (["compression=bitpack"], "compression.name", "'none'", "'bitpack'"),
         (["optimizer=sgd"], "optimizer.name", "'adam'", "'sgd'"),
         (["scheduler=step"], "scheduler.name", "'cosine'", "'step'"),
