@@ -186,6 +186,12 @@ def gather(world_size: int, value: Any) -> list[Any]:
     return values
 
 
+def any_rank(world_size: int, flag: bool) -> bool:
+    """Whether ``flag`` holds on any rank (``flag`` itself with one process): a decision every rank
+    must take alike, e.g. skipping a batch whose loss was non-finite on one of them."""
+    return sum_over_ranks(world_size, float(flag))[0] > 0
+
+
 def agreed_stop(world_size: int, signum: int | None) -> int | None:
     """The stop signal any rank has received (the highest number if several), or None: ranks must
     stop at the same batch, since each step and each save is a collective."""

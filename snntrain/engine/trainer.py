@@ -269,7 +269,8 @@ class Trainer:
         self.scaler.unscale_(self.optimizer)
         bad = None if torch.isfinite(result.loss) else "loss"
         bad = bad or first_nonfinite(self.model)
-        if bad is not None:
+        if distributed.any_rank(self.world_size, bad is not None):  # every rank skips (or stops) alike, or weights drift apart
+            bad = bad or "another rank's loss or gradient"
             message = f"non-finite value at epoch {self.epoch + 1}, step {step}: first in {bad}"
             if self.cfg.on_nonfinite == "stop":
                 raise NonFiniteError(

@@ -171,6 +171,17 @@ def test_a_rank_that_stops_answering_fails_the_others_collective_after_the_timeo
     assert "\n" not in message and 1.5 < waited < 30
 
 
+def _any_rank_worker(rank: int, port: int, queue) -> None:
+    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    with distributed.session("cpu", "unused", timeout_s=60.0):
+        queue.put((rank, distributed.any_rank(2, rank == 1), distributed.any_rank(2, False)))
+
+
+def test_a_batch_one_rank_finds_non_finite_is_skipped_by_every_rank():
+    """trainer.on_nonfinite=skip_batch: the decision is shared, so that no rank steps while another skips."""
+    assert sorted(two_ranks(_any_rank_worker)) == [(0, True, False), (1, True, False)]
+
+
 def rank_pids(torchrun: int) -> dict[int, int]:
     """The worker processes torchrun started: rank -> pid (read from their environment)."""
     ranks = {}
