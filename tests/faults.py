@@ -65,6 +65,11 @@ def _child(send, fn, args, file_size_limit) -> None:
     sys.stdout = sys.stderr = open(os.devnull, "w")  # pytest's capture files are regular files the limit applies to
     if file_size_limit is not None:
         limit_file_size(file_size_limit)()
+    # libgomp is not fork-safe: once the parent has run a parallel region, a child's first one waits
+    # for threads that were not forked. One intra-op thread keeps torch off OpenMP in the child.
+    import torch
+
+    torch.set_num_threads(1)
     try:
         fn(*args)
         send.send(None)

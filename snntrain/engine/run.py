@@ -16,6 +16,7 @@ from snntrain.data.events.preview import class_examples_image
 from snntrain.engine import checkpoint, distributed, finetune, resume
 from snntrain.engine.seeding import seed_everything
 from snntrain.engine.trainer import Trainer, prepare_run_dir
+from snntrain.errors import DatasetError
 from snntrain.registry import build, typed
 
 GROUPS = ["neuron", "model", "method", "compression", "dataset", "optimizer", "scheduler", "trainer", "logger"]
@@ -80,12 +81,19 @@ def make_trainer(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int 
     p = plan(cfg)
     config = OmegaConf.to_container(cfg, resolve=True)
     start = resume.choose(p.cfgs["trainer"].resume, Path(run_dir) / checkpoint.FOLDER, config, world_size, p.model, p.optimizer)
+    folder = Path(run_dir) / checkpoint.FOLDER
+    made_folder = rank == 0 and not folder.is_dir()
     if rank == 0:
         prepare_run_dir(run_dir)
     distributed.seed_rank(p.seed, rank)
-    data = data if data is not None else p.source.load()
     dcfg = p.cfgs["dataset"]
-    require_samples(data, dcfg)
+    try:
+        data = data if data is not None else p.source.load()
+        require_samples(data, dcfg)
+    except DatasetError:
+        if made_folder:  # refused data leaves the run dir as it found it
+            folder.rmdir()
+        raise
     logger = build("logger", cfg.logger, Path(run_dir), rank == 0)
     if dcfg.encoder == "events":
         logger.images("data/event_frames", class_examples_image(data.train))
