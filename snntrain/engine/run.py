@@ -13,6 +13,7 @@ from snntrain.config.checks import require
 from snntrain.data import DataBundle
 from snntrain.data.events.preview import class_examples_image
 from snntrain.engine import distributed, finetune
+from snntrain.engine.host_memory import retain_freed_memory
 from snntrain.engine.seeding import seed_everything
 from snntrain.engine.trainer import Trainer
 from snntrain.registry import build, typed
@@ -69,6 +70,7 @@ def train(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int = 1, da
 
 def make_trainer(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int = 1, data: DataBundle | None = None) -> Trainer:
     """The trainer ``train`` fits: everything built, the data read (unless ``data`` is given)."""
+    retain_freed_memory()
     p = plan(cfg)
     distributed.seed_rank(p.seed, rank)
     data = data if data is not None else p.source.load()

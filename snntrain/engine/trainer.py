@@ -32,6 +32,7 @@ from snntrain.config.checks import one_of, require
 from snntrain.data import ENCODERS, BatchLoader, DataBundle, Split
 from snntrain.data.augment import AugmentConfig, augment, batch_generator
 from snntrain.engine import checkpoint, distributed, finetune
+from snntrain.engine.layout import conv_memory_format
 from snntrain.engine.logger import RunLogger
 from snntrain.engine.seeding import rng_state, set_rng_state
 from snntrain.engine.signals import StopRequest, TrainingInterrupted
@@ -49,7 +50,7 @@ class TrainerConfig:
     max_epochs: int = 30
     device: str = "auto"
     precision: str = "32"
-    channels_last: bool = False
+    channels_last: bool | None = None  # null: channels_last for conv models on the CPU (engine/layout.py)
     grad_clip: float | None = None
     resume: str | None = None
     limit_batches: int | None = None
@@ -182,8 +183,7 @@ class Trainer:
         self.cfg, self.method, self.optimizer, self.scheduler = cfg, method, optimizer, scheduler
         self.codec, self.data, self.T, self.run_dir, self.logger = codec, data, T, Path(run_dir), logger
         self.device = resolve_device(cfg.device)
-        layout = torch.channels_last if cfg.channels_last else torch.preserve_format
-        self.model = model.to(self.device, memory_format=layout)
+        self.model = model.to(self.device, memory_format=conv_memory_format(model, self.device, cfg.channels_last))
         self.frozen = finetune.frozen_modules(self.model, cfg.finetune_last)
         self.encode = ENCODERS[encoder]
         self.poisson_scale = poisson_scale
