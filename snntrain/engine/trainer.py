@@ -32,6 +32,7 @@ from snntrain.config.checks import one_of, require
 from snntrain.data import ENCODERS, BatchLoader, DataBundle, Split
 from snntrain.data.augment import AugmentConfig, augment, batch_generator
 from snntrain.engine import checkpoint, distributed, finetune
+from snntrain.engine.epoch_estimate import EpochEstimate
 from snntrain.engine.layout import conv_memory_format
 from snntrain.engine.logger import RunLogger
 from snntrain.engine.seeding import rng_state, set_rng_state
@@ -267,9 +268,12 @@ class Trainer:
         task = progress.add_task(f"epoch {self.epoch + 1}/{self.cfg.max_epochs}", total=len(self.train_loader), completed=part.batch, info="") if progress else None
         start = time.perf_counter() - part.elapsed
         advance = getattr(self.scheduler, "step_batch", None)  # a schedule with a per-step clock (warm-up)
+        first_epoch = not self.history and self.is_main
+        estimate = EpochEstimate(len(self.train_loader) - part.batch if first_epoch else 0, self.device, self.logger.warning)
         try:
             for x, y in self.train_loader.batches(start=part.batch):
                 result, applied = self.train_step(x, y, meter, part.batch)
+                estimate.step_done()
                 if advance is not None:
                     advance()
                 part.batch += 1

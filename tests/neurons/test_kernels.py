@@ -166,9 +166,11 @@ def test_failing_backend_is_replaced_by_torch_once(fresh_backends, caplog):
 
 
 def test_auto_chooses_by_device_and_size():
-    small, large = torch.empty(8, 100, device="meta"), torch.empty(backends.CPU_COMPILE_MIN_NUMEL, device="meta")
+    small, large = torch.empty(8, 100, device="meta"), torch.empty(8, backends.CPU_COMPILE_MIN_NUMEL // 8, device="meta")
+    long = torch.empty(backends.CPU_COMPILE_MAX_STEPS + 1, backends.CPU_COMPILE_MIN_NUMEL, device="meta")
     assert backends.auto_choice(small) == "scan"
     assert backends.auto_choice(large) == "compile"
+    assert backends.auto_choice(long) == "scan"  # the unrolled loop would take minutes to compile
     assert backends.auto_choice(SimpleNamespace(is_cuda=True, numel=lambda: 1)) == "triton"
 
 
