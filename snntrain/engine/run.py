@@ -82,5 +82,5 @@ def make_trainer(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int 
         p.cfgs["trainer"], p.model, p.method, p.optimizer, p.scheduler, p.codec, data, p.T, dcfg.encoder,
         Path(run_dir), logger, seed=p.seed, batch_size=dcfg.batch_size, eval_batch_size=dcfg.eval_batch_size,
         poisson_scale=dcfg.poisson_scale, augment=dcfg.augment, config_dict=OmegaConf.to_container(cfg, resolve=True),
-        rank=rank, world_size=world_size,
+        rank=rank, world_size=world_size, loader_workers=dcfg.loader_workers,
     )

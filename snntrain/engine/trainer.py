@@ -29,8 +29,8 @@ from torch import nn
 
 from snntrain.compress import Codec, SavedTensorMeter, saving
 from snntrain.config.checks import one_of, require
-from snntrain.data import ENCODERS, BatchLoader, DataBundle, Split
-from snntrain.data.augment import AugmentConfig, augment, batch_generator
+from snntrain.data import ENCODERS, BatchLoader, DataBundle
+from snntrain.data.augment import AugmentConfig
 from snntrain.engine import checkpoint, distributed, finetune
 from snntrain.engine.epoch_estimate import EpochEstimate
 from snntrain.engine.layout import conv_memory_format
@@ -180,6 +180,7 @@ class Trainer:
         config_dict: dict | None = None,
         rank: int = 0,
         world_size: int = 1,
+        loader_workers: int = 0,
     ) -> None:
         self.cfg, self.method, self.optimizer, self.scheduler = cfg, method, optimizer, scheduler
         self.codec, self.data, self.T, self.run_dir, self.logger = codec, data, T, Path(run_dir), logger
@@ -188,12 +189,18 @@ class Trainer:
         self.frozen = finetune.frozen_modules(self.model, cfg.finetune_last)
         self.encode = ENCODERS[encoder]
         self.poisson_scale = poisson_scale
-        self.augment, self.seed = augment or AugmentConfig(), seed
         self.config_dict = config_dict or {}
         self.rank, self.world_size = rank, world_size
         self.is_main = rank == 0
-        self.train_loader = BatchLoader(data.train, batch_size, True, seed, rank, world_size, cfg.limit_batches, equal_steps=True)
-        self.eval_batch_size = eval_batch_size
+        pinned = self.device.type == "cuda"
+        self.train_loader = BatchLoader(
+            data.train, batch_size, True, seed, rank, world_size, cfg.limit_batches, equal_steps=True,
+            augmentation=augment, workers=loader_workers, pin_memory=pinned,
+        )
+        self.eval_loaders = {
+            name: BatchLoader(split, eval_batch_size, False, 0, rank, world_size, cfg.limit_eval_batches, workers=loader_workers, pin_memory=pinned)
+            for name, split in (("val", data.val), ("test", data.test)) if split is not None
+        }
         self.autocast_dtype = {"32": None, "bf16": torch.bfloat16, "16": torch.float16}[str(cfg.precision)]
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.autocast_dtype == torch.float16)
         self.epoch = 0
@@ -221,19 +228,12 @@ class Trainer:
             x = self.data.transform(x)
         return self.encode(x, self.T, self.poisson_scale)
 
-    def _augmented(self, x: torch.Tensor, step: int) -> torch.Tensor:
-        """Training batch ``step`` of this epoch on the device, augmented (``dataset.augment.*``) with
-        draws fixed by (seed, epoch, step, rank), so a resumed epoch repeats them."""
-        x = x.to(self.device, non_blocking=True)
-        if not self.augment.enabled():
-            return x
-        return augment(x, self.augment, batch_generator(self.seed, self.epoch, step, self.rank))
-
     def train_step(self, x: torch.Tensor, y: torch.Tensor, meter: SavedTensorMeter, step: int):
+        """One training step on batch ``step`` of the epoch, as the loader gave it (augmented)."""
         finetune.training_mode(self.model, self.frozen, self.cfg.bn_eval)
         reset_states(self.model)
         self.optimizer.zero_grad(set_to_none=True)
-        x, y = self._inputs(self._augmented(x, step)), y.to(self.device, non_blocking=True)
+        x, y = self._inputs(x), y.to(self.device, non_blocking=True)
         meter.samples += len(y)
         with saving(self.codec, meter, self.model), self._autocast():
             result = self.method.step(self.model, x, y, backward=self._backward)
@@ -322,13 +322,13 @@ class Trainer:
         )
 
     @torch.no_grad()
-    def evaluate(self, split: Split | None) -> float | None:
-        if split is None:
+    def evaluate(self, name: str) -> float | None:
+        """Accuracy on split ``name`` (val or test); None for a split the dataset does not have."""
+        if name not in self.eval_loaders:
             return None
         self.model.eval()
-        loader = BatchLoader(split, self.eval_batch_size, False, 0, self.rank, self.world_size, self.cfg.limit_eval_batches)
         correct = seen = 0
-        for x, y in loader:
+        for x, y in self.eval_loaders[name]:
             reset_states(self.model)
             with self._autocast():
                 scores = self.method.predict(self.model, self._inputs(x))
@@ -349,8 +349,8 @@ class Trainer:
         with StopRequest() as stop, progress or nullcontext():
             while self.epoch < self.cfg.max_epochs:
                 record = self.train_epoch(progress, stop)
-                record["val_acc"] = self.evaluate(self.data.val)
-                record["test_acc"] = self.evaluate(self.data.test)
+                record["val_acc"] = self.evaluate("val")
+                record["test_acc"] = self.evaluate("test")
                 record["lr"] = self.optimizer.param_groups[0]["lr"]
                 record["epoch"] = self.epoch + 1
                 record["peak_mem_bytes"] = peak_memory_bytes(self.device)

@@ -74,7 +74,12 @@ def record_lif(
     v = torch.zeros_like(x[0]) if v0 is None else v0
     # dv stays a number while it is the same for every neuron (soft reset with detach_reset).
     dv = record.state_tangent if record is not None and v0 is not None else 0.0
-    spike_sum, eligibility_sum = torch.zeros_like(v), torch.zeros_like(v)
+    # A call that continues a record adds its steps to the record's sums one by one, so the sums
+    # are those of one call over all the steps, to the last bit (time_chunks relies on it).
+    if record is not None:
+        spike_sum, eligibility_sum = record.spike_sum.clone(), record.eligibility_sum.clone()
+    else:
+        spike_sum, eligibility_sum = torch.zeros_like(v), torch.zeros_like(v)
     spikes = torch.empty_like(x)  # written in place: no list of steps to stack (peak memory)
     for t in range(x.shape[0]):
         u = decay * v + x[t]
@@ -91,7 +96,5 @@ def record_lif(
         spike_sum += s
         eligibility_sum += ds
         spikes[t] = s
-    if record is not None:
-        spike_sum, eligibility_sum = spike_sum + record.spike_sum, eligibility_sum + record.eligibility_sum
     steps = x.shape[0] + (record.steps if record is not None else 0)
     return spikes, v, RateRecord(spike_sum, eligibility_sum, dv, steps)

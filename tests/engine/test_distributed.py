@@ -15,7 +15,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from torch import nn
 
-from snntrain.data.base import BatchLoader, Split
+from snntrain.data import BatchLoader, Split
 from snntrain.engine import distributed
 
 
