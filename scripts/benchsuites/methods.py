@@ -7,8 +7,9 @@ The network (``--model``) is the conv SNN of the issue, ``model=cnn model.spec=3
 what the trainer does: reset the neurons, ``method.step`` inside the saved-tensor meter, an SGD
 step. Each (method, T) runs in a fresh process. ``peak_mem_bytes``: CUDA's max allocated during a
 step, or on the CPU the growth of the process's peak resident set during a step after a warm-up
-step, measured with glibc's default malloc before the trainer's policy is set (with it the process
-keeps what it freed and the resident set no longer shows a step's own peak). ``ratebp`` and
+step, with every block above 256 KiB mapped and unmapped on its own so that the resident set follows
+what is live (measured before the trainer's malloc policy is set: with it the process keeps what it
+freed and the resident set no longer shows a step's own peak). ``ratebp`` and
 ``onestep`` run their graph-free pass in time chunks (methods/time_chunks.py); ``--one-call``
 adds rows ``ratebp/one-call`` and ``onestep/one-call`` with it in one call over all T steps, the
 way it ran before, for the step-time and memory comparison.
@@ -57,9 +58,9 @@ def status_bytes(key: str) -> int:
 
 def measure(method: str, T: int, batch: int, steps: int, warmup: int, device_name: str, model_name: str = "cnn",
             one_call: bool = False, threads: int | None = None) -> dict:
-    """One (method, T) configuration, in this (fresh) process. Memory first, with glibc's default
-    malloc, whose resident set follows what is live: after ``warmup`` steps, the growth of the peak
-    resident set during one step (VmHWM reset by /proc/self/clear_refs), or CUDA's max allocated.
+    """One (method, T) configuration, in this (fresh) process. Memory first, with malloc set so that
+    the resident set follows what is live (engine/host_memory.py): after ``warmup`` steps, the growth
+    of the peak resident set during one step (VmHWM reset by /proc/self/clear_refs), or CUDA's max allocated.
     Then the trainer's malloc policy (engine/host_memory.py) and the timed steps, after ``warmup``
     more. ``one_call``: the graph-free pass of ratebp/onestep over all T steps at once."""
     import torch
@@ -68,7 +69,7 @@ def measure(method: str, T: int, batch: int, steps: int, warmup: int, device_nam
 
     import snntrain.components  # noqa: F401  (registers the schemas)
     from snntrain.compress import SavedTensorMeter, saving
-    from snntrain.engine.host_memory import retain_freed_memory
+    from snntrain.engine.host_memory import resident_set_follows_live_memory, retain_freed_memory
     from snntrain.engine.layout import conv_memory_format
     from snntrain.engine.trainer import resolve_device
     from snntrain.methods import time_chunks
@@ -107,6 +108,7 @@ def measure(method: str, T: int, batch: int, steps: int, warmup: int, device_nam
         sync()
         return meter
 
+    resident_set_follows_live_memory()
     for _ in range(warmup):
         step()
     if device.type == "cuda":

@@ -14,10 +14,8 @@ and decoding threads.
 
 from __future__ import annotations
 
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from _common import dry_run_requested, emit, parser, row
@@ -25,50 +23,14 @@ from _common import dry_run_requested, emit, parser, row
 DRY_RUN = dry_run_requested()
 
 import torch  # noqa: E402
+from benchsuites.data_path import CIFAR_RECIPE, step_times  # noqa: E402  (the CPU suite's measurement)
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # the test helpers' JPEG writer
 
-from snntrain.compress import SavedTensorMeter  # noqa: E402
-from snntrain.engine.run import make_trainer  # noqa: E402
-from tests.conftest import compose_config  # noqa: E402
 from tests.data.imagenet_writer import wnids, write_tree  # noqa: E402
 
 PIECE = "data_path"
-QUIET = ["logger=none", "trainer.progress=false", "trainer.max_epochs=1"]
-CIFAR_RECIPE = ["dataset.augment.crop_padding=4", "dataset.augment.flip=true", "dataset.augment.autoaugment=cifar10", "dataset.augment.cutout=16"]
-
-
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def step_times(overrides: list[str], run_dir: Path, batches: int, warmup: int = 2) -> tuple[float, float]:
-    """Median step time (s) through the real path, and on a staged device batch."""
-    trainer = make_trainer(compose_config([*QUIET, f"trainer.limit_batches={warmup + batches}", *overrides]), run_dir)
-    meter, device = SavedTensorMeter(), trainer.device
-    real = []
-    sync(device)
-    start = time.perf_counter()
-    for i, (x, y) in enumerate(trainer.train_loader.batches()):
-        trainer.train_step(x, y, meter, i)
-        sync(device)
-        now = time.perf_counter()
-        if i >= warmup:
-            real.append(now - start)
-        start = now
-    x, y = next(iter(trainer.train_loader.batches()))
-    x, y = x.to(device), y.to(device)
-    staged = []
-    for i in range(warmup + batches):
-        sync(device)
-        start = time.perf_counter()
-        trainer.train_step(x, y, meter, i)
-        sync(device)
-        if i >= warmup:
-            staged.append(time.perf_counter() - start)
-    return statistics.median(real), statistics.median(staged)
 
 
 def case_rows(name: str, overrides: list[str], run_dir: Path, batches: int) -> list[dict]:

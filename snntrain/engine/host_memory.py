@@ -21,20 +21,35 @@ import functools
 
 # mallopt parameters (glibc's malloc.h)
 M_TRIM_THRESHOLD = -1
+M_MMAP_THRESHOLD = -3
 M_MMAP_MAX = -4
 NEVER_TRIM = 2**31 - 1  # mallopt takes an int: trim only above 2 GiB of free memory at the top of the heap
+MEASURING_THRESHOLD = 256 * 1024
+
+
+@functools.cache
+def _glibc() -> ctypes.CDLL | None:
+    """The C library when it is glibc (it has mallopt), else None (musl, macOS, Windows)."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    libc = ctypes.CDLL(name)
+    return libc if hasattr(libc, "gnu_get_libc_version") and hasattr(libc, "mallopt") else None
 
 
 @functools.cache
 def retain_freed_memory() -> bool:
     """Set the policy above for this process (and the worker processes it forks); once per process.
 
-    Returns whether it is in effect: False where the C library is not glibc (musl, macOS, Windows).
+    Returns whether it is in effect: False where the C library is not glibc.
     """
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return False
-    libc = ctypes.CDLL(name)
-    if not hasattr(libc, "gnu_get_libc_version") or not hasattr(libc, "mallopt"):
-        return False
-    return bool(libc.mallopt(M_MMAP_MAX, 0)) and bool(libc.mallopt(M_TRIM_THRESHOLD, NEVER_TRIM))
+    libc = _glibc()
+    return libc is not None and bool(libc.mallopt(M_MMAP_MAX, 0)) and bool(libc.mallopt(M_TRIM_THRESHOLD, NEVER_TRIM))
+
+
+def resident_set_follows_live_memory() -> bool:
+    """For measuring peak memory: every block above 256 KiB gets its own mapping and is unmapped
+    when freed (glibc's threshold fixed, not raised as blocks are freed), so the resident set is what
+    is live plus a small heap, and its peak a step's peak. Returns whether in effect."""
+    libc = _glibc()
+    return libc is not None and bool(libc.mallopt(M_MMAP_THRESHOLD, MEASURING_THRESHOLD))

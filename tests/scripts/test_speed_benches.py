@@ -30,3 +30,11 @@ def test_frameworks_suite_measures_each_thread_count_in_its_own_process():
     assert [(r["framework"], r["threads"]) for r in rows] == [
         ("snntrain/torch", 1), ("floor (ANN, merged T*B) NCHW", 1), ("snntrain/torch", 2), ("floor (ANN, merged T*B) NCHW", 2)]
     assert all(r["x_floor"] > 0 and r["gflop_per_step"] > 0 and r["load_before"] >= 0 for r in rows)
+
+
+def test_data_path_suite_sets_the_real_loader_against_a_staged_batch():
+    from benchsuites import data_path
+
+    rows = data_path.run(parse(data_path, ["--cases", "images", "events", "--small", "--batches", "1", "--loader-workers", "1", "--device", "cpu"]))
+    assert [r["case"].split(",")[0] for r in rows] == ["in-memory images + rate-BP CIFAR recipe", "cached N-MNIST frames"]
+    assert all(r["real_vs_staged"] > 0 and r["loader_workers"] == 1 for r in rows)
