@@ -16,6 +16,9 @@ use, so a missing or broken optional dependency costs one logged warning, never 
   once per process for a cold inductor cache), and would take minutes at HM2-BP's T = 540.
   Below the size threshold scan is nearly as fast without that cost (smoke tests and the digits
   set stay uncompiled); past the step limit it saves the compile.
+* a neuron in evaluation mode -> ``scan`` on the CPU (``evaluation_impl``): evaluation runs once an
+  epoch, forward only, and compiling its graph cost the default run 15 s of a cold start
+  (evaluation batches [8, 256, 800]; scripts/bench.py startup) to save a fraction of a second.
 A fused backend that fails at run time under ``auto`` (no C++ compiler, no GPU compiler) is
 replaced by torch from then on, with one warning.
 """
@@ -108,6 +111,11 @@ def auto_choice(x) -> str:
     if x.is_cuda:
         return "triton"
     return "compile" if x.numel() >= CPU_COMPILE_MIN_NUMEL and x.shape[0] <= CPU_COMPILE_MAX_STEPS else "scan"
+
+
+def evaluation_impl(x) -> Callable:
+    """What ``auto`` runs for a neuron in evaluation mode: the eager scan on the CPU, else its usual choice."""
+    return lif_auto if x.is_cuda else lif_impl("scan")
 
 
 def lif_auto(x, *args):

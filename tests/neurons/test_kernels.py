@@ -182,6 +182,15 @@ def test_auto_on_a_small_cpu_tensor_runs_the_eager_scan(fresh_backends, caplog):
     assert torch.equal(spikes, lif_multistep(x, None, 0.5, 1.0, True, True, "sigmoid", 4.0)[0])
 
 
+def test_auto_in_evaluation_mode_runs_the_eager_scan_whatever_the_size(fresh_backends):
+    """Evaluation compiles nothing: a drive above the compile threshold goes to the scan too."""
+    x = torch.rand(8, backends.CPU_COMPILE_MIN_NUMEL // 8 + 1)
+    with torch.no_grad():
+        spikes = LIF(LIFConfig(backend="auto")).eval()(x)
+    assert fresh_backends._AUTO == {}  # auto was never asked
+    assert torch.equal(spikes, lif_multistep(x, None, 0.5, 1.0, True, True, "sigmoid", 4.0)[0])
+
+
 # ----- channels_last through a model -------------------------------------------------------------
 def test_channels_last_cnn_matches_contiguous():
     """The fused LIF scans channels_last conv output in place and hands on the same layout."""
