@@ -12,7 +12,8 @@ what is live (measured before the trainer's malloc policy is set: with it the pr
 freed and the resident set no longer shows a step's own peak). ``ratebp`` and
 ``onestep`` run their graph-free pass in time chunks (methods/time_chunks.py); ``--one-call``
 adds rows ``ratebp/one-call`` and ``onestep/one-call`` with it in one call over all T steps, the
-way it ran before, for the step-time and memory comparison.
+way it ran before (their memory), and ``time_vs_one_call``: the chunked row's step time over the
+one-call pass's, both timed in the chunked row's process, step for step in turn.
 ``*_vs_bptt`` divide by BPTT's figure at the same T; ``peak_vs_first_T`` by the method's own peak
 at the smallest T measured. Goals (issue): peak <= 0.25x BPTT at T=32 and peak(T=64)/peak(T=4)
 <= 1.2 for ratebp and onestep; their step time at most 1.1x the one-call pass's.
@@ -57,12 +58,13 @@ def status_bytes(key: str) -> int:
 
 
 def measure(method: str, T: int, batch: int, steps: int, warmup: int, device_name: str, model_name: str = "cnn",
-            one_call: bool = False, threads: int | None = None) -> dict:
+            one_call: bool = False, threads: int | None = None, compare_one_call: bool = False) -> dict:
     """One (method, T) configuration, in this (fresh) process. Memory first, with malloc set so that
     the resident set follows what is live (engine/host_memory.py): after ``warmup`` steps, the growth
     of the peak resident set during one step (VmHWM reset by /proc/self/clear_refs), or CUDA's max allocated.
     Then the trainer's malloc policy (engine/host_memory.py) and the timed steps, after ``warmup``
-    more. ``one_call``: the graph-free pass of ratebp/onestep over all T steps at once."""
+    more. ``one_call``: the graph-free pass of ratebp/onestep over all T steps at once;
+    ``compare_one_call``: also time the one-call pass, in turn with the chunked one."""
     import torch
     from hydra import compose, initialize_config_module
     from hydra.core.global_hydra import GlobalHydra
@@ -121,15 +123,24 @@ def measure(method: str, T: int, batch: int, steps: int, warmup: int, device_nam
         step()
         peak = status_bytes("VmHWM") - before
     retain_freed_memory()
-    times = []
+    # Against the one-call pass, timed in this process too, step for step in turn with the chunked
+    # one: a ratio of two processes run minutes apart would weigh the machine's load, not the chunks.
+    chunk_steps = {"chunked": time_chunks.CHUNK_STEPS, "one call": T}
+    turns = list(chunk_steps) if compare_one_call else ["chunked"]
+    times: dict[str, list[float]] = {turn: [] for turn in turns}
     for i in range(warmup + steps):
-        sync()
-        start = time.perf_counter()
-        meter = step()
-        if i >= warmup:
-            times.append(time.perf_counter() - start)
-    step_time = statistics.median(times)
+        for turn in turns:
+            time_chunks.CHUNK_STEPS = chunk_steps[turn]
+            sync()
+            start = time.perf_counter()
+            meter = step()
+            if i >= warmup:
+                times[turn].append(time.perf_counter() - start)
+    time_chunks.CHUNK_STEPS = chunk_steps["chunked"]
+    step_time = statistics.median(times["chunked"])
+    ratio = {"time_vs_one_call": step_time / statistics.median(times["one call"])} if compare_one_call else {}
     return {
+        **ratio,
         "suite": "methods",
         "framework": "snntrain",
         "method": f"{method}/one-call" if one_call else method,
@@ -154,7 +165,8 @@ def run(args) -> list[dict]:
     for T in args.T:
         for method, one_call in variants:
             with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-                rows.append(pool.submit(measure, method, T, args.batch, args.steps, args.warmup, args.device, args.model, one_call, args.threads).result())
+                compare = args.one_call and not one_call and method in ("ratebp", "onestep")
+                rows.append(pool.submit(measure, method, T, args.batch, args.steps, args.warmup, args.device, args.model, one_call, args.threads, compare).result())
     bptt = {row["T"]: row for row in rows if row["method"] == "bptt"}
     first = {}
     for row in rows:
@@ -165,9 +177,6 @@ def run(args) -> list[dict]:
             row["time_vs_bptt"] = row["step_time_s"] / base["step_time_s"]
             row["saved_vs_bptt"] = row["saved_bytes_per_sample"] / base["saved_bytes_per_sample"]
             row["peak_vs_bptt"] = row["peak_mem_bytes"] / max(base["peak_mem_bytes"], 1)
-        one_call = next((r for r in rows if (r["method"], r["T"]) == (f"{row['method']}/one-call", row["T"])), None)
-        if one_call is not None:
-            row["time_vs_one_call"] = row["step_time_s"] / one_call["step_time_s"]
     report_goals(rows)
     return rows
 

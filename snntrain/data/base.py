@@ -26,7 +26,7 @@ class DatasetConfig:
     encoder: str = "direct"
     poisson_scale: float = 1.0
     augment: AugmentConfig = field(default_factory=AugmentConfig)
-    loader_workers: int = 0  # processes that read (and augment) training batches ahead of the step; 0: in the training process
+    loader_workers: int = 0  # processes that read (and augment) batches ahead of the step; 0: in the training process
 
     def __post_init__(self) -> None:
         require(self.loader_workers >= 0, "dataset.loader_workers", self.loader_workers, "it must be >= 0 (0 reads in the training process)")

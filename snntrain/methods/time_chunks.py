@@ -19,9 +19,9 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from snntrain.neurons.modes import implicit_layers
 
 # Two steps, not more: between slices the neurons' state and rate records are live too, so the peak
-# is that of one slice plus the state; with two-step slices even T = 4 runs in two of them, and the
-# peak is the same at every T (conv SNN, batch 32: rate-BP 84 MB, one-step 35 MB from T = 4 to 64,
-# where 4-step slices gave 81 MB at T = 4 and 102 MB from T = 8 on).
+# is that of one slice plus the state, and it must not exceed that of a short pass in one call
+# (conv SNN, batch 32: rate-BP 66 MB at every T from 4 to 64 with 2-step slices, 64 MB for T = 4
+# in one call; 4-step slices gave 102 MB from T = 8 on).
 CHUNK_STEPS = 2
 
 
@@ -33,7 +33,7 @@ def time_local(model: nn.Module) -> bool:
 
 def run_in_chunks(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """``model(x)`` for ``x`` [T, B, ...], in slices of ``CHUNK_STEPS`` steps when the model is
-    time-local (the outputs concatenated over time), else in one call."""
-    if x.shape[0] <= CHUNK_STEPS or not time_local(model):
+    time-local and T exceeds two slices (the outputs concatenated over time), else in one call."""
+    if x.shape[0] <= 2 * CHUNK_STEPS or not time_local(model):  # two slices or fewer: the calls cost more than they save
         return model(x)
     return torch.cat([model(chunk) for chunk in x.split(CHUNK_STEPS)])
