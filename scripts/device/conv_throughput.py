@@ -35,8 +35,8 @@ def spikingjelly_choice(device: torch.device) -> str:
 def measure(T: int, batch: int, precision: str, device: torch.device, warmup: int, steps: int) -> list[dict]:
     case = fw.make_case("conv", T, batch, device, precision, seed=0)
     makers = {
-        "snntrain/triton": lambda: fw.snntrain_runner(case, "triton", "bptt", False),
-        "snntrain/torch": lambda: fw.snntrain_runner(case, "torch", "bptt", False),
+        "snntrain/triton": lambda: fw.snntrain_runner(case, "triton", "bptt"),
+        "snntrain/torch": lambda: fw.snntrain_runner(case, "torch", "bptt"),
         "spikingjelly": lambda: fw.spikingjelly_runner(case),
         "floor": lambda: fw.floor_runner(case),
     }

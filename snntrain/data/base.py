@@ -1,4 +1,4 @@
-"""What a dataset provides to the trainer, and the batch loader over array splits."""
+"""What a dataset provides to the trainer (the batch loader over its splits is ``data/loading.py``)."""
 
 from __future__ import annotations
 
@@ -31,8 +31,10 @@ class DatasetConfig:
     encoder: str = "direct"
     poisson_scale: float = 1.0
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+    loader_workers: int = 0  # processes that read (and augment) batches ahead of the step; 0: in the training process
 
     def __post_init__(self) -> None:
+        require(self.loader_workers >= 0, "dataset.loader_workers", self.loader_workers, "it must be >= 0 (0 reads in the training process)")
         require(self.batch_size > 0, "dataset.batch_size", self.batch_size, "it must be > 0")
         require(self.eval_batch_size > 0, "dataset.eval_batch_size", self.eval_batch_size, "it must be > 0")
         require(0.0 <= self.val_fraction < 1.0, "dataset.val_fraction", self.val_fraction, "it must be in [0, 1)")
@@ -114,56 +116,6 @@ def require_samples(data: DataBundle, cfg: DatasetConfig) -> None:
             f"dataset={cfg.name}: the {' and '.join(empty)} split{'s are' if len(empty) > 1 else ' is'} empty "
             f"({', '.join(f'{name} {n}' for name, n in sizes.items())} samples). Change {', '.join(cfg.SPLIT_KEYS)}."
         )
-
-
-class BatchLoader:
-    """Yields ``(x, y)`` batches of a split, read with one fancy-index per batch.
-
-    Shuffling is a permutation drawn from ``seed + epoch`` (``set_epoch``), so an interrupted
-    and resumed run sees the same order. With ``world_size > 1`` each rank takes every
-    ``world_size``-th sample of each global batch of the same permutation (the global batch is
-    rank-independent). ``equal_steps`` (training, where every step is a collective) drops a last
-    global batch too small to give every rank a sample, so all ranks take the same number of steps.
-    """
-
-    def __init__(self, split: Split, batch_size: int, shuffle: bool, seed: int = 0, rank: int = 0, world_size: int = 1, limit: int | None = None, equal_steps: bool = False) -> None:
-        self.split, self.batch_size, self.shuffle, self.seed = split, batch_size, shuffle, seed
-        self.rank, self.world_size, self.limit = rank, world_size, limit
-        self.min_batch = world_size if equal_steps else 1
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        """Shuffle for ``epoch``; inputs with random per-epoch views (``set_epoch`` of their own) follow it."""
-        self.epoch = epoch
-        if hasattr(self.split.x, "set_epoch"):
-            self.split.x.set_epoch(epoch)
-
-    def _batches(self) -> list[np.ndarray]:
-        n = len(self.split)
-        if self.shuffle:
-            order = np.random.default_rng(self.seed + self.epoch).permutation(n)
-        else:
-            order = np.arange(n)
-        global_batch = self.batch_size * self.world_size
-        batches = [order[i : i + global_batch] for i in range(0, n, global_batch)]
-        mine = [b[self.rank :: self.world_size] for b in batches if len(b) >= self.min_batch]
-        mine = [b for b in mine if len(b)]
-        return mine[: self.limit] if self.limit else mine
-
-    def __len__(self) -> int:
-        n, global_batch = len(self.split), self.batch_size * self.world_size
-        n_batches = n // global_batch + (n % global_batch >= self.min_batch)
-        return min(n_batches, self.limit) if self.limit else n_batches
-
-    def __iter__(self):
-        return self.batches()
-
-    def batches(self, start: int = 0):
-        """Iterate from batch number ``start`` of this epoch (resuming a partial epoch)."""
-        for index in self._batches()[start:]:
-            index = np.sort(index)  # sorted reads are sequential on a memory-mapped cache
-            x = self.split.x[index]
-            yield torch.as_tensor(x), self.split.y[torch.from_numpy(index)]
 
 
 def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

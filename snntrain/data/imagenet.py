@@ -22,6 +22,7 @@ needs an image-net.org account); the error for a missing folder says where to ge
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -46,14 +47,16 @@ CROP_RATIO = (3 / 4, 4 / 3)
 
 @dataclass
 class ImageNetConfig(ColourImagesConfig):
-    """``dataset=imagenet``: ``image_size`` (crop side), ``workers`` (decoding threads), ``num_classes`` (class folders)."""
+    """``dataset=imagenet``: ``image_size`` (crop side), ``workers`` (decoding threads per batch), ``loader_workers``
+    (processes decoding batches ahead of the step), ``num_classes`` (class folders)."""
 
     SPLIT_KEYS: ClassVar[tuple[str, ...]] = ("dataset.root", "dataset.num_classes", "dataset.val_fraction")
     name: str = "imagenet"
     root: str = "data/imagenet"
     val_fraction: float = 0.0
     image_size: int = 224
-    workers: int = 8
+    workers: int = 4
+    loader_workers: int = 4
     num_classes: int = 1000
 
     def __post_init__(self) -> None:
@@ -112,9 +115,17 @@ class JpegBatches:
     """
 
     def __init__(self, files: Sequence[str], size: int, train: bool, seed: int, workers: int) -> None:
-        self.files, self.size, self.train, self.seed = list(files), size, train, seed
+        self.files, self.size, self.train, self.seed, self.workers = list(files), size, train, seed, workers
         self.epoch = 0
-        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="jpeg")
+        self._pool: tuple[int, ThreadPoolExecutor] | None = None
+
+    @property
+    def pool(self) -> ThreadPoolExecutor:
+        """This process's decoding threads: a loader worker forked from the training process has
+        none of its parent's threads, so it starts its own."""
+        if self._pool is None or self._pool[0] != os.getpid():
+            self._pool = (os.getpid(), ThreadPoolExecutor(self.workers, thread_name_prefix="jpeg"))
+        return self._pool[1]
 
     def __len__(self) -> int:
         return len(self.files)

@@ -14,6 +14,7 @@ from snntrain.data import DataBundle
 from snntrain.data.base import require_samples
 from snntrain.data.events.preview import class_examples_image
 from snntrain.engine import checkpoint, distributed, finetune, resume
+from snntrain.engine.host_memory import retain_freed_memory
 from snntrain.engine.seeding import seed_everything
 from snntrain.engine.trainer import Trainer, prepare_run_dir
 from snntrain.errors import DatasetError
@@ -78,6 +79,7 @@ def train(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int = 1, da
 def make_trainer(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int = 1, data: DataBundle | None = None) -> Trainer:
     """The trainer ``train`` fits: everything built, the checkpoint to resume from chosen and checked
     against this config, the run dir prepared, then the data read (unless ``data`` is given)."""
+    retain_freed_memory()
     p = plan(cfg)
     config = OmegaConf.to_container(cfg, resolve=True)
     start = resume.choose(p.cfgs["trainer"].resume, Path(run_dir) / checkpoint.FOLDER, config, world_size, p.model, p.optimizer)
@@ -101,5 +103,5 @@ def make_trainer(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int 
         p.cfgs["trainer"], p.model, p.method, p.optimizer, p.scheduler, p.codec, data, p.T, dcfg.encoder,
         Path(run_dir), logger, seed=p.seed, batch_size=dcfg.batch_size, eval_batch_size=dcfg.eval_batch_size,
         poisson_scale=dcfg.poisson_scale, augment=dcfg.augment, config_dict=config,
-        rank=rank, world_size=world_size, start=start,
+        rank=rank, world_size=world_size, start=start, loader_workers=dcfg.loader_workers,
     )

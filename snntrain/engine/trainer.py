@@ -31,9 +31,11 @@ from torch import nn
 from snntrain import storage
 from snntrain.compress import Codec, SavedTensorMeter, saving
 from snntrain.config.checks import one_of, positive, require
-from snntrain.data import ENCODERS, BatchLoader, DataBundle, Split
-from snntrain.data.augment import AugmentConfig, augment, batch_generator
+from snntrain.data import ENCODERS, BatchLoader, DataBundle
+from snntrain.data.augment import AugmentConfig
 from snntrain.engine import checkpoint, distributed, finetune, resume
+from snntrain.engine.epoch_estimate import EpochEstimate
+from snntrain.engine.layout import conv_memory_format
 from snntrain.engine.logger import RunLogger
 from snntrain.engine.seeding import rng_state, set_rng_state
 from snntrain.engine.signals import StopRequest, TrainingInterrupted
@@ -53,7 +55,7 @@ class TrainerConfig:
     max_epochs: int = 30
     device: str = "auto"
     precision: str = "32"
-    channels_last: bool = False
+    channels_last: bool | None = None  # null: channels_last for conv models on the CPU (engine/layout.py)
     grad_clip: float | None = None
     resume: str | None = None
     limit_batches: int | None = None
@@ -199,26 +201,32 @@ class Trainer:
         rank: int = 0,
         world_size: int = 1,
         start: resume.Resumption | None = None,
+        loader_workers: int = 0,
     ) -> None:
         self.cfg, self.method, self.optimizer, self.scheduler = cfg, method, optimizer, scheduler
         self.codec, self.data, self.T, self.run_dir, self.logger = codec, data, T, Path(run_dir), logger
         self.device = resolve_device(cfg.device)
-        layout = torch.channels_last if cfg.channels_last else torch.preserve_format
-        self.model = model.to(self.device, memory_format=layout)
+        self.model = model.to(self.device, memory_format=conv_memory_format(model, self.device, cfg.channels_last))
         self.frozen = finetune.frozen_modules(self.model, cfg.finetune_last)
         self.encode = ENCODERS[encoder]
         self.poisson_scale = poisson_scale
-        self.augment, self.seed = augment or AugmentConfig(), seed
         self.config_dict = config_dict or {}
         self.rank, self.world_size = rank, world_size
         self.is_main = rank == 0
-        self.train_loader = BatchLoader(data.train, batch_size, True, seed, rank, world_size, cfg.limit_batches, equal_steps=True)
+        pinned = self.device.type == "cuda"
+        self.train_loader = BatchLoader(
+            data.train, batch_size, True, seed, rank, world_size, cfg.limit_batches, equal_steps=True,
+            augmentation=augment, workers=loader_workers, pin_memory=pinned,
+        )
         if len(self.train_loader) == 0:  # every step is a collective: a split smaller than the ranks gives none
             raise SnntrainError(
                 f"no training step: the training split's {len(data.train)} samples cannot give each of the {world_size} "
                 "processes one; train on more data (dataset.val_fraction and the split keys) or start fewer processes."
             )
-        self.eval_batch_size = eval_batch_size
+        self.eval_loaders = {
+            name: BatchLoader(split, eval_batch_size, False, 0, rank, world_size, cfg.limit_eval_batches, workers=loader_workers, pin_memory=pinned)
+            for name, split in (("val", data.val), ("test", data.test)) if split is not None
+        }
         self.autocast_dtype = {"32": None, "bf16": torch.bfloat16, "16": torch.float16}[str(cfg.precision)]
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.autocast_dtype == torch.float16)
         self.epoch = 0
@@ -249,19 +257,12 @@ class Trainer:
             x = self.data.transform(x)
         return self.encode(x, self.T, self.poisson_scale)
 
-    def _augmented(self, x: torch.Tensor, step: int) -> torch.Tensor:
-        """Training batch ``step`` of this epoch on the device, augmented (``dataset.augment.*``) with
-        draws fixed by (seed, epoch, step, rank), so a resumed epoch repeats them."""
-        x = x.to(self.device, non_blocking=True)
-        if not self.augment.enabled():
-            return x
-        return augment(x, self.augment, batch_generator(self.seed, self.epoch, step, self.rank))
-
     def train_step(self, x: torch.Tensor, y: torch.Tensor, meter: SavedTensorMeter, step: int):
+        """One training step on batch ``step`` of the epoch, as the loader gave it (augmented)."""
         finetune.training_mode(self.model, self.frozen, self.cfg.bn_eval)
         reset_states(self.model)
         self.optimizer.zero_grad(set_to_none=True)
-        x, y = self._inputs(self._augmented(x, step)), y.to(self.device, non_blocking=True)
+        x, y = self._inputs(x), y.to(self.device, non_blocking=True)
         meter.samples += len(y)
         with saving(self.codec, meter, self.model), self._autocast():
             result = self.method.step(self.model, x, y, backward=self._backward)
@@ -297,9 +298,12 @@ class Trainer:
         task = progress.add_task(f"epoch {self.epoch + 1}/{self.cfg.max_epochs}", total=len(self.train_loader), completed=part.batch, info="") if progress else None
         start = time.perf_counter() - part.elapsed
         advance = getattr(self.scheduler, "step_batch", None)  # a schedule with a per-step clock (warm-up)
+        first_epoch = not self.history and self.is_main
+        estimate = EpochEstimate(len(self.train_loader) - part.batch if first_epoch else 0, self.device, self.logger.warning)
         try:
             for x, y in self.train_loader.batches(start=part.batch):
                 result, applied = self.train_step(x, y, meter, part.batch)
+                estimate.step_done()
                 if advance is not None:
                     advance()
                 part.batch += 1
@@ -353,13 +357,13 @@ class Trainer:
         )
 
     @torch.no_grad()
-    def evaluate(self, split: Split | None) -> float | None:
-        if split is None:
+    def evaluate(self, name: str) -> float | None:
+        """Accuracy on split ``name`` (val or test); None for a split the dataset does not have."""
+        if name not in self.eval_loaders:
             return None
         self.model.eval()
-        loader = BatchLoader(split, self.eval_batch_size, False, 0, self.rank, self.world_size, self.cfg.limit_eval_batches)
         correct = seen = 0
-        for x, y in loader:
+        for x, y in self.eval_loaders[name]:
             reset_states(self.model)
             with self._autocast():
                 scores = self.method.predict(self.model, self._inputs(x))
@@ -382,8 +386,8 @@ class Trainer:
         with StopRequest() as stop, progress or nullcontext():
             while self.epoch < self.cfg.max_epochs:
                 record = self.train_epoch(progress, stop)
-                record["val_acc"] = self.evaluate(self.data.val)
-                record["test_acc"] = self.evaluate(self.data.test)
+                record["val_acc"] = self.evaluate("val")
+                record["test_acc"] = self.evaluate("test")
                 record["lr"] = self.optimizer.param_groups[0]["lr"]
                 record["epoch"] = self.epoch + 1
                 record["peak_mem_bytes"] = peak_memory_bytes(self.device)

@@ -1,7 +1,8 @@
 """One-step differentiation (Bolte, Pauwels, Vaiter, NeurIPS 2023; METHODS.md §4).
 
 The iteration differentiated is the network's state update over time. The first T-k steps run
-without a graph; the last k start from the detached neuron states, with the graph. The loss sees
+without a graph (in time chunks when the model allows, ``time_chunks``); the last k start from the
+detached neuron states, with the graph. The loss sees
 the whole T-step output, the early steps entering as constants; k = T is BPTT. Saved activations
 are O(k), not O(T).
 
@@ -39,6 +40,7 @@ from snntrain.config.checks import one_of, require
 from snntrain.errors import ConfigError
 from snntrain.layers.bn_updates import updated_once
 from snntrain.methods.base import GradientMethod, StepResult, plain_backward
+from snntrain.methods.time_chunks import run_in_chunks
 from snntrain.models.feedback.adjoint import SOLVERS
 from snntrain.neurons import detach_states
 from snntrain.neurons.modes import ImplicitGradient, implicit_gradient, implicit_layers
@@ -115,7 +117,7 @@ class OneStep(GradientMethod):
             return model(x)
         with updated_once(model):  # two calls, one batch: BatchNorm's running statistics move once
             with torch.no_grad():
-                constant = model(x[:early])
+                constant = run_in_chunks(model, x[:early])
             detach_states(model)
             return torch.cat([constant, model(x[early:])])
 

@@ -3,7 +3,8 @@
 Two passes per step, both driven through ``neurons.modes.rate_mode``:
 
 1. spike pass, no graph: the whole T-step network runs as usual while every neuron records its
-   rate r̄ and eligibility e and every BatchNorm its batch statistics;
+   rate r̄ and eligibility e and every BatchNorm its batch statistics (in time chunks when the
+   model allows, ``time_chunks``: the records accumulate over them);
 2. rate pass, with graph, at batch B: the time-mean input ``[1, B, ...]`` goes through the same
    layers; each neuron returns r̄ with derivative e, so the loss (on the readout of the last
    layer's rate) backpropagates through B-sized tensors only.
@@ -23,6 +24,7 @@ import torch
 from snntrain.config.checks import one_of
 from snntrain.errors import ConfigError
 from snntrain.methods.base import GradientMethod, StepResult, plain_backward
+from snntrain.methods.time_chunks import run_in_chunks
 from snntrain.neurons.modes import RATE, RECORD, implicit_layers, rate_mode, without_rate_mode
 from snntrain.registry import register
 
@@ -58,7 +60,7 @@ class RateBP(GradientMethod):
 
     def step(self, model, x, y, backward=plain_backward) -> StepResult:
         with torch.no_grad(), rate_mode(model, RECORD):
-            model(x)
+            run_in_chunks(model, x)
         with rate_mode(model, RATE):
             # The mean over time of the input (event frames included), never its last step.
             scores = self.scores(model(x.mean(0, keepdim=True)))

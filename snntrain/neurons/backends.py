@@ -6,13 +6,19 @@ use, so a missing or broken optional dependency costs one logged warning, never 
 
 ``auto`` decides per call, from the drive tensor:
 * CUDA tensor -> ``triton`` (fused kernels);
-* CPU tensor with at least ``CPU_COMPILE_MIN_NUMEL`` elements -> ``compile``; smaller ->
-  ``scan`` (the same scan equations run eagerly in one autograd Function; internal, not a
-  config choice). Measured on 2 CPU cores, forward+backward of one LIF layer:
-  [8, 64, 800]: torch 94 ms, scan 16 ms, compile 14 ms; [32, 64, 800]: 258 / 144 / 17 ms;
-  [8, 32, 32, 34, 34]: 1455 / 827 / 110 ms. Compiling costs seconds once per (T, neuron
-  config, dtype); below the threshold scan is nearly as fast without that cost (smoke tests,
-  the digits set stay uncompiled).
+* CPU tensor with at least ``CPU_COMPILE_MIN_NUMEL`` elements and at most
+  ``CPU_COMPILE_MAX_STEPS`` time steps -> ``compile``; otherwise ``scan`` (the same scan
+  equations run eagerly in one autograd Function; internal, not a config choice). Measured on 2
+  CPU cores, forward+backward of one LIF layer: [8, 64, 800]: torch 94 ms, scan 16 ms, compile
+  14 ms; [32, 64, 800]: 258 / 144 / 17 ms; [8, 32, 32, 34, 34]: 1455 / 827 / 110 ms. Compiling
+  costs seconds once per (T, neuron config, dtype, with or without saving u): inductor unrolls
+  the T steps, so a graph takes about 4 s at T = 8 and 10 s at T = 32 on one core (plus about 15 s
+  once per process for a cold inductor cache), and would take minutes at HM2-BP's T = 540.
+  Below the size threshold scan is nearly as fast without that cost (smoke tests and the digits
+  set stay uncompiled); past the step limit it saves the compile.
+* a neuron in evaluation mode -> ``scan`` on the CPU (``evaluation_impl``): evaluation runs once an
+  epoch, forward only, and compiling its graph cost the default run 15 s of a cold start
+  (evaluation batches [8, 256, 800]; scripts/bench.py startup) to save a fraction of a second.
 A fused backend that fails at run time under ``auto`` (no C++ compiler, no GPU compiler) is
 replaced by torch from then on, with one warning.
 """
@@ -27,6 +33,7 @@ log = logging.getLogger(__name__)
 
 BACKEND_CHOICES = ["auto", "torch", "triton", "compile"]
 CPU_COMPILE_MIN_NUMEL = 1 << 20
+CPU_COMPILE_MAX_STEPS = 64
 _MODULES = {
     "triton": "snntrain.neurons.kernels.lif_triton",
     "compile": "snntrain.neurons.kernels.lif_compile",
@@ -103,7 +110,12 @@ def auto_choice(x) -> str:
     """The backend ``auto`` uses for drive ``x`` (see the module docstring)."""
     if x.is_cuda:
         return "triton"
-    return "compile" if x.numel() >= CPU_COMPILE_MIN_NUMEL else "scan"
+    return "compile" if x.numel() >= CPU_COMPILE_MIN_NUMEL and x.shape[0] <= CPU_COMPILE_MAX_STEPS else "scan"
+
+
+def evaluation_impl(x) -> Callable:
+    """What ``auto`` runs for a neuron in evaluation mode: the eager scan on the CPU, else its usual choice."""
+    return lif_auto if x.is_cuda else lif_impl("scan")
 
 
 def lif_auto(x, *args):

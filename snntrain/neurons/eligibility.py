@@ -65,7 +65,8 @@ def record_lif(
     surrogate: str,
     alpha: float,
 ) -> tuple[torch.Tensor, torch.Tensor, RateRecord]:
-    """``lif_multistep``'s spikes [T, ...] and final membrane for drive ``x``, and ``record`` extended.
+    """``lif_multistep``'s spikes [T, ...] and final membrane for drive ``x``, and ``record`` extended
+    (its sums grow in place).
 
     The update is lif_multistep's, step for step (a test holds them equal); ``du``, ``ds``, ``dv``
     are the derivatives of u, s, v with respect to a constant drive (``du`` is κ).
@@ -74,7 +75,13 @@ def record_lif(
     v = torch.zeros_like(x[0]) if v0 is None else v0
     # dv stays a number while it is the same for every neuron (soft reset with detach_reset).
     dv = record.state_tangent if record is not None and v0 is not None else 0.0
-    spike_sum, eligibility_sum = torch.zeros_like(v), torch.zeros_like(v)
+    # A call that continues a record adds its steps to the record's sums (in place: the record it
+    # extends is replaced) one by one, so the sums are those of one call over all the steps, to the
+    # last bit (time_chunks relies on it).
+    if record is not None:
+        spike_sum, eligibility_sum = record.spike_sum, record.eligibility_sum
+    else:
+        spike_sum, eligibility_sum = torch.zeros_like(v), torch.zeros_like(v)
     spikes = torch.empty_like(x)  # written in place: no list of steps to stack (peak memory)
     for t in range(x.shape[0]):
         u = decay * v + x[t]
@@ -91,7 +98,5 @@ def record_lif(
         spike_sum += s
         eligibility_sum += ds
         spikes[t] = s
-    if record is not None:
-        spike_sum, eligibility_sum = spike_sum + record.spike_sum, eligibility_sum + record.eligibility_sum
     steps = x.shape[0] + (record.steps if record is not None else 0)
     return spikes, v, RateRecord(spike_sum, eligibility_sum, dv, steps)

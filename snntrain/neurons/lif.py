@@ -134,7 +134,8 @@ class LIF(nn.Module):
         if self.rate_mode == RECORD:
             spikes, self.v, self.rates = record_lif(x, self.v, self.rates, *params)
             return spikes
-        spikes, self.v = self._impl(x, self.v, *params)
+        impl = self._impl if self.training or c.backend != "auto" else backends.evaluation_impl(x)
+        spikes, self.v = impl(x, self.v, *params)
         return spikes
 
     def extra_repr(self) -> str:

@@ -17,7 +17,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from torch import nn
 
-from snntrain.data.base import BatchLoader, Split
+from snntrain.data import BatchLoader, Split
 from snntrain.engine import checkpoint, distributed
 from tests.engine.test_trainer import strip_timings
 from tests.processes import descendants, kill_all, wait_for, wait_until_gone

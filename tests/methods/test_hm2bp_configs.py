@@ -150,3 +150,30 @@ def test_the_cnn_row_trains_with_its_distortions_on_mnist_sized_images(tmp_path)
     data = DataBundle(Split(x, y), None, Split(x[:16], y[:16]), DatasetInfo((1, 28, 28), 10))
     metrics = train(compose_config(["experiment=hm2bp_mnist_cnn", "T=30", *SMOKE]), tmp_path, data=data)
     assert metrics["epochs"] == 1 and metrics["saved_bytes_per_sample"] > 0
+
+
+def test_count_frames_are_saved_as_uint8_and_give_the_float_frames_gradients(monkeypatch):
+    """The headline command's input (N-MNIST count frames, dataset=nmnist) is saved at one byte per
+    cell; the gradients are those of the same step with the frames saved as float32 (the old way)."""
+    from snntrain.compress import SavedTensorMeter, saving
+    from snntrain.methods.hm2bp import stage
+    from tests.methods.method_helpers import build, gradients
+
+    T, B = 12, 4
+    g = torch.Generator().manual_seed(0)
+    counts = torch.randint(0, 4, (T, B, 2, 34, 34), generator=g) * (torch.rand(T, B, 2, 34, 34, generator=g) < 0.1)
+    x, y = counts.float(), torch.randint(0, 10, (B,), generator=g)
+
+    def step():
+        p = build(["method=hm2bp", "dataset=nmnist", f"T={T}", "model.hidden=[40]"])
+        meter = SavedTensorMeter()
+        with saving(p.codec, meter, p.model):
+            _, grads = gradients(p, x, y)
+        return grads, meter.stored_bytes
+
+    grads, stored = step()
+    monkeypatch.setattr(stage, "_compact", lambda frames: (frames, False))
+    float_grads, float_stored = step()
+    assert all(grad.abs().sum() > 0 for grad in grads.values())
+    assert grads.keys() == float_grads.keys() and all(torch.equal(grads[k], float_grads[k]) for k in grads)
+    assert float_stored - stored == 3 * x.numel()  # 4 bytes per cell became 1

@@ -166,9 +166,11 @@ def test_failing_backend_is_replaced_by_torch_once(fresh_backends, caplog):
 
 
 def test_auto_chooses_by_device_and_size():
-    small, large = torch.empty(8, 100, device="meta"), torch.empty(backends.CPU_COMPILE_MIN_NUMEL, device="meta")
+    small, large = torch.empty(8, 100, device="meta"), torch.empty(8, backends.CPU_COMPILE_MIN_NUMEL // 8, device="meta")
+    long = torch.empty(backends.CPU_COMPILE_MAX_STEPS + 1, backends.CPU_COMPILE_MIN_NUMEL, device="meta")
     assert backends.auto_choice(small) == "scan"
     assert backends.auto_choice(large) == "compile"
+    assert backends.auto_choice(long) == "scan"  # the unrolled loop would take minutes to compile
     assert backends.auto_choice(SimpleNamespace(is_cuda=True, numel=lambda: 1)) == "triton"
 
 
@@ -177,6 +179,15 @@ def test_auto_on_a_small_cpu_tensor_runs_the_eager_scan(fresh_backends, caplog):
     with caplog.at_level(logging.WARNING):
         spikes = LIF(LIFConfig(backend="auto"))(x)
     assert caplog.text == "" and fresh_backends._AUTO == {"scan": lif_scan}
+    assert torch.equal(spikes, lif_multistep(x, None, 0.5, 1.0, True, True, "sigmoid", 4.0)[0])
+
+
+def test_auto_in_evaluation_mode_runs_the_eager_scan_whatever_the_size(fresh_backends):
+    """Evaluation compiles nothing: a drive above the compile threshold goes to the scan too."""
+    x = torch.rand(8, backends.CPU_COMPILE_MIN_NUMEL // 8 + 1)
+    with torch.no_grad():
+        spikes = LIF(LIFConfig(backend="auto")).eval()(x)
+    assert fresh_backends._AUTO == {}  # auto was never asked
     assert torch.equal(spikes, lif_multistep(x, None, 0.5, 1.0, True, True, "sigmoid", 4.0)[0])
 
 
