@@ -39,7 +39,8 @@ IN_RANGE: dict[str, list] = {
     "neuron.output_inhibition": [0.0],
     "compression.min_numel": [0],
     "dataset.root": ["bogus"],  # a folder; its absence is reported when the data is read, naming it
-    "dataset.val_fraction": [0.0],  # no validation split: selection on test, labelled so
+    "dataset.val_fraction": [0.0],
+    "dataset.loader_workers": [0],  # batches read in the training process  # no validation split: selection on test, labelled so
     "dataset.augment.scale": [0.0], "dataset.augment.rotation": [0.0], "dataset.augment.elastic": [0.0],
     "dataset.augment.roll": [0], "dataset.augment.crop_padding": [0], "dataset.augment.cutout": [0],  # 0 = off
     "method.undesired": [0.0],
