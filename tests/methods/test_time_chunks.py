@@ -1,5 +1,6 @@
-"""Graph-free passes in time chunks give the gradients of the one-call pass; models that need all
-steps in one call (BatchNorm in training mode) are not chunked."""
+"""Graph-free passes in time chunks give the gradients of the one-call pass (the conv model bit for
+bit, the MLP to float32 round-off); models that need all steps in one call (BatchNorm in training
+mode) are not chunked."""
 
 from __future__ import annotations
 
@@ -33,7 +34,12 @@ def test_chunked_pass_gives_the_unchunked_gradients(monkeypatch, method, model):
     reference, reference_grads, one_call = step_gradients([*method, *model], x, y)
     assert calls[:-1] == chunks and one_call[0] == graph_free
     assert torch.equal(result.loss, reference.loss)
-    assert grads.keys() == reference_grads.keys() and all(torch.equal(grads[k], reference_grads[k]) for k in grads)
+    assert grads.keys() == reference_grads.keys()
+    for k in grads:
+        if model[0] == "model=cnn":
+            assert torch.equal(grads[k], reference_grads[k]), k
+        else:  # a GEMM over fewer rows may take another kernel (MKL chooses by shape): float32 round-off
+            torch.testing.assert_close(grads[k], reference_grads[k], rtol=1e-6, atol=1e-6 * float(reference_grads[k].abs().max()))
     assert any(grad.abs().sum() > 0 for grad in grads.values())
 
 
