@@ -63,6 +63,12 @@ def stopping_on_signals(prog: str) -> Iterator[None]:
     previous = {sig: signal.signal(sig, _raise_stop) for sig in SIGNALS}
     try:
         yield
+    except SystemExit:
+        # The command's last line is out and the interpreter is ending: a signal now (torchrun's
+        # SIGTERM once a peer died) would raise in its shutdown and print a traceback after that line.
+        for sig in SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+        raise
     except KeyboardInterrupt as stop:
         # From here the command only says its last line and exits: further signals are ignored to the
         # end (restoring Python's handlers would let a late Ctrl-C kill the exit half-way).
