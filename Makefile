@@ -22,9 +22,11 @@ install: $(STAMP)
 train: $(STAMP)
 	$(BIN)/snntrain $(ARGS)
 
+# One pytest process per core (pytest-xdist, a test file per process), each on one intra-op thread:
+# most tests are many small ops, which a second thread per process only slows on a shared core.
 test: $(STAMP)
 	$(BIN)/ruff check snntrain tests scripts
-	$(BIN)/python -m pytest -q
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n auto --dist loadfile
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
