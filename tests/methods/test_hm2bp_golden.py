@@ -24,8 +24,6 @@ the CUBA neuron simulates in float32, which the margins allow), so the README's 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
@@ -39,18 +37,10 @@ from snntrain.methods.hm2bp.rules import Fallbacks, layer_gradients, side_effect
 from snntrain.models import SpikingNet
 from snntrain.neurons import reset_states
 from snntrain.neurons.cuba import CUBA, CUBAParams
+from tests.golden import golden_arrays as golden
 
-GOLDEN = Path(__file__).resolve().parents[2].parent / "shared" / "golden"
 TOLERANCE = 1e-12
 SHIFTS = {"shift2": "official", "shift0": "paper"}  # golden prefix -> method.psp_delay
-
-
-def golden(name: str) -> dict[str, np.ndarray]:
-    path = GOLDEN / name
-    if not path.is_file():
-        pytest.skip(f"{path} is absent: the golden files live in ../shared/golden beside the checkout")
-    with np.load(path, allow_pickle=False) as z:
-        return {key: z[key] for key in z.files}
 
 
 @pytest.fixture(scope="module")
