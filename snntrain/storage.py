@@ -111,6 +111,21 @@ def write_atomic(path: Path, write: Callable[[BinaryIO], None], what: str, after
             raise
 
 
+def probe(folder: Path, nbytes: int, what: str, after: str) -> None:
+    """Write ``nbytes`` to a temp file in the existing ``folder``, fsync it and delete it: a
+    StorageError (see ``guarded``) when that fails (no permission, a read-only or full disk, a
+    file-size limit), before the caller writes anything it would leave half-done."""
+    tmp = partial_path(Path(folder) / "write-probe")
+    with guarded(Path(folder), what, after):
+        try:
+            with open(tmp, "wb") as f:
+                f.write(bytes(nbytes))
+                f.flush()
+                os.fsync(f.fileno())
+        finally:
+            remove(tmp)
+
+
 def write_text_atomic(path: Path, text: str, what: str, after: str) -> None:
     """``write_atomic`` for a UTF-8 text."""
     write_atomic(path, lambda f: f.write(text.encode()), what, after)

@@ -24,10 +24,12 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from snntrain import storage
 from snntrain.engine.distributed import env_rank
 from snntrain.errors import SnntrainError, fail
 
 LOCK_NAME = ".snntrain.lock"
+HYDRA_FILES_BYTES = 64 * 1024  # more than Hydra's .hydra/*.yaml and the first lines of train.log
 _held: dict[Path, int] = {}  # directory -> the open lock file's descriptor (a module's, not a callback's: callbacks are pickled to launchers)
 
 
@@ -39,11 +41,14 @@ def lock_dir(folder: Path, key: str) -> None:
     """Make ``folder`` (if needed) and lock it for this process until ``unlock_dir`` or the process ends.
 
     RunDirBusy names the holder and ``key``, the setting that chooses the directory, when another
-    live process holds it.
+    live process holds it; a StorageError names the folder when it cannot be made, or written in
+    (room for Hydra's files included).
     """
     folder = folder.absolute()
-    folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    after = f"Nothing was trained; choose another {key} or fix that one."
+    with storage.guarded(folder, "the run dir", after):
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -53,9 +58,12 @@ def lock_dir(folder: Path, key: str) -> None:
             f"{key}={folder} is in use by another run ({holder}). Wait for it to end (or stop it), "
             f"or choose another {key}."
         ) from None
-    os.ftruncate(fd, 0)  # a dead holder's PID is replaced by ours
-    os.write(fd, f"PID {os.getpid()} on {socket.gethostname()}\n".encode())
     _held[folder] = fd
+    with storage.guarded(folder, "the run dir", after):
+        os.ftruncate(fd, 0)  # a dead holder's PID is replaced by ours
+        os.write(fd, f"PID {os.getpid()} on {socket.gethostname()}\n".encode())
+        # Hydra writes .hydra/*.yaml (about 10 KB) next, where a full disk would be its traceback
+        storage.probe(folder, HYDRA_FILES_BYTES, "the run dir", after)
 
 
 def unlock_dir(folder: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import sys
 import pytest
 
 from snntrain.engine.run_lock import LOCK_NAME, RunDirBusy, lock_dir, unlock_dir
+from tests.faults import small_tmpfs, unwritable
 from tests.processes import wait_for
 
 SNNTRAIN = [sys.executable, "-m", "snntrain", "trainer.progress=false", "logger=none", "T=4", "model.hidden=[32]"]
@@ -63,3 +65,32 @@ def test_a_second_run_in_a_busy_dir_stops_before_writing_and_the_lock_dies_with_
     lock_dir(run, "hydra.run.dir")
     unlock_dir(run)
 
+
+
+def fill(disk) -> None:
+    """Write into ``disk`` until the kernel says it is full (ENOSPC)."""
+    with open(disk / "filler", "wb", buffering=0) as f:
+        try:
+            while True:
+                f.write(bytes(4096))
+        except OSError:
+            pass
+
+
+@pytest.mark.parametrize("fault", ["unwritable", "full"])
+def test_a_run_dir_that_cannot_be_written_is_one_line_before_hydra_writes_in_it(tmp_path, fault):
+    place = tmp_path / "place"
+    place.mkdir()
+    with (unwritable(place) if fault == "unwritable" else small_tmpfs(place, size="1m")):
+        if fault == "full":
+            fill(place)
+        done = subprocess.run([*SNNTRAIN, f"hydra.run.dir={place}/run", "trainer.max_epochs=1"], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=300)
+        left = sorted(p.name for p in place.rglob("*") if p.name != "filler")
+    cause = r"permission denied \(EACCES\)|the file system is read-only \(EROFS\)|\(EPERM\)" if fault == "unwritable" else r"the disk is full \(ENOSPC\)"
+    assert done.returncode == 74, done.stderr
+    assert re.fullmatch(
+        rf"snntrain error: cannot write the run dir {place}/run: ({cause}); .* Nothing was trained; choose another hydra.run.dir or fix that one.\n",
+        done.stderr,
+    ), done.stderr
+    assert ".hydra" not in left and "train.log" not in left and not any(n.endswith(".partial") for n in left), left
