@@ -29,7 +29,7 @@ from snntrain.engine.distributed import env_rank
 from snntrain.errors import SnntrainError, fail
 
 LOCK_NAME = ".snntrain.lock"
-HYDRA_FILES_BYTES = 64 * 1024  # more than Hydra's .hydra/*.yaml and the first lines of train.log
+HYDRA_FILES_BYTES = 16 * 1024  # Hydra's .hydra/*.yaml: about 5 KB (default run) to 8 KB (the longest row)
 _held: dict[Path, int] = {}  # directory -> the open lock file's descriptor (a module's, not a callback's: callbacks are pickled to launchers)
 
 
