@@ -101,10 +101,7 @@ def write_atomic(path: Path, write: Callable[[BinaryIO], None], what: str, after
     tmp = partial_path(path)
     with guarded(path, what, after):
         try:
-            with open(tmp, "wb") as f:
-                write(f)
-                f.flush()
-                os.fsync(f.fileno())
+            _write_synced(tmp, write)
             os.replace(tmp, path)
         except BaseException:
             remove(tmp)
@@ -118,12 +115,17 @@ def probe(folder: Path, nbytes: int, what: str, after: str) -> None:
     tmp = partial_path(Path(folder) / "write-probe")
     with guarded(Path(folder), what, after):
         try:
-            with open(tmp, "wb") as f:
-                f.write(bytes(nbytes))
-                f.flush()
-                os.fsync(f.fileno())
+            _write_synced(tmp, lambda f: f.write(bytes(nbytes)))
         finally:
             remove(tmp)
+
+
+def _write_synced(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Create ``path``, fill it through ``write(file)`` and fsync it: on disk when this returns."""
+    with open(path, "wb") as f:
+        write(f)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def write_text_atomic(path: Path, text: str, what: str, after: str) -> None:

@@ -82,8 +82,8 @@ def make_trainer(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int 
     retain_freed_memory()
     p = plan(cfg)
     config = OmegaConf.to_container(cfg, resolve=True)
-    start = resume.choose(p.cfgs["trainer"].resume, Path(run_dir) / checkpoint.FOLDER, config, world_size, p.model, p.optimizer)
     folder = Path(run_dir) / checkpoint.FOLDER
+    start = resume.choose(p.cfgs["trainer"].resume, folder, config, world_size, p.model, p.optimizer)
     made_folder = rank == 0 and not folder.is_dir()
     if rank == 0:
         prepare_run_dir(run_dir)

@@ -62,7 +62,7 @@ def lock_dir(folder: Path, key: str) -> None:
     with storage.guarded(folder, "the run dir", after):
         os.ftruncate(fd, 0)  # a dead holder's PID is replaced by ours
         os.write(fd, f"PID {os.getpid()} on {socket.gethostname()}\n".encode())
-        # Hydra writes .hydra/*.yaml (about 10 KB) next, where a full disk would be its traceback
+        # Hydra writes .hydra/*.yaml next, where a full disk would be its traceback
         storage.probe(folder, HYDRA_FILES_BYTES, "the run dir", after)
 
 

@@ -66,14 +66,12 @@ def stopping_on_signals(prog: str) -> Iterator[None]:
     except SystemExit:
         # The command's last line is out and the interpreter is ending: a signal now (torchrun's
         # SIGTERM once a peer died) would raise in its shutdown and print a traceback after that line.
-        for sig in SIGNALS:
-            signal.signal(sig, signal.SIG_IGN)
+        _ignore_signals()
         raise
     except KeyboardInterrupt as stop:
         # From here the command only says its last line and exits: further signals are ignored to the
         # end (restoring Python's handlers would let a late Ctrl-C kill the exit half-way).
-        for sig in SIGNALS:
-            signal.signal(sig, signal.SIG_IGN)
+        _ignore_signals()
         ending = _ending_on(stop)
         if isinstance(ending, SystemExit):  # its line is out already
             raise ending from None
@@ -85,6 +83,11 @@ def stopping_on_signals(prog: str) -> Iterator[None]:
         ), prog)
     for sig, handler in previous.items():
         signal.signal(sig, handler)
+
+
+def _ignore_signals() -> None:
+    for sig in SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
 
 
 def _ending_on(stop: BaseException) -> SystemExit | SnntrainError | None:

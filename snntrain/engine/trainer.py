@@ -511,7 +511,8 @@ class Trainer:
         self.partial = EpochProgress(**state["partial_epoch"]) if state.get("partial_epoch") else None
         set_rng_state(state["rng"][self.rank])
         where = f"epoch {self.epoch + 1}, batch {self.partial.batch}" if self.partial else f"the end of epoch {self.epoch}"
-        changed = f" Changed since it was written: {start.summary()}." if start.summary() else ""
+        summary = start.summary()
+        changed = f" Changed since it was written: {summary}." if summary else ""
         self.logger.info(f"resumed from {start.path} at {where}.{changed}")
 
 
