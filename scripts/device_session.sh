@@ -39,7 +39,7 @@ if ! "$PYTHON" -c "import snntrain.configs" 2>/dev/null; then  # no editable ins
 fi
 "$PYTHON" - >>"$SUMMARY" 2>&1 <<'PY'
 import torch, triton
-import snntrain.components  # noqa: F401
+from snntrain.core.registry import register_schemas; register_schemas()
 print(f"torch {torch.__version__} (CUDA {torch.version.cuda}), triton {triton.__version__}, {torch.cuda.get_device_name()}")
 PY
 note "install: $(( SECONDS - start )) s"

@@ -29,11 +29,12 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig
 from rich.table import Table
 
-import snntrain.components  # noqa: F401  (registers the schemas the configs extend)
-from snntrain.errors import SnntrainError
-from snntrain.registry import build
+from snntrain.core.errors import SnntrainError
+from snntrain.core.registry import build, register_schemas
 from snntrain.repro.report import collect, wide_console, write_report
 from snntrain.repro.smoke import SMOKE, needs_starting_weights, starting_weights
+
+register_schemas()  # the schemas the configs extend, before anything composes
 
 TABLES = ("hm2bp", "ratebp", "onestep", "hosvd")
 SMOKE_T, SMOKE_BATCH = 2, 8

@@ -1,4 +1,4 @@
-from snntrain.cli import main
+from snntrain.cli.train import main
 
 if __name__ == "__main__":
     main()

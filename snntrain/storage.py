@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from snntrain.errors import SnntrainError, StorageError
+from snntrain.core.errors import SnntrainError, StorageError
 
 PARTIAL_NAME = re.compile(r"^\..+\.(?P<host>[^.]*)-(?P<pid>\d+)\.partial$")
 

@@ -15,8 +15,10 @@ if not torch.cuda.is_available():
 from hydra import compose, initialize_config_module
 from hydra.core.global_hydra import GlobalHydra
 
-import snntrain.components  # noqa: F401  (registers schemas)
+from snntrain.core.registry import register_schemas
 from snntrain.repro.smoke import SMOKE  # noqa: F401  (tests import it from here)
+
+register_schemas()  # the schemas the configs extend, before anything composes
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

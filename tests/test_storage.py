@@ -11,7 +11,7 @@ import time
 import pytest
 
 from snntrain import storage
-from snntrain.errors import StorageError
+from snntrain.core.errors import StorageError
 from tests.faults import in_child, small_tmpfs, unwritable
 
 AFTER = "The old file is kept."

@@ -30,8 +30,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository: test helpers' writers, configs
 
+from snntrain.app import make_trainer  # noqa: E402
 from snntrain.compress import SavedTensorMeter  # noqa: E402
-from snntrain.engine.run import make_trainer  # noqa: E402
 from tests.conftest import compose_config  # noqa: E402
 from tests.data.imagenet_writer import wnids, write_tree  # noqa: E402
 from tests.data.nmnist_writer import write_split  # noqa: E402

@@ -27,10 +27,11 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
-import snntrain.components  # noqa: F401  (registers every component)
 from snntrain.compress import Codec, SavedTensorMeter, saving
+from snntrain.core.registry import build, register_schemas
 from snntrain.neurons import reset_states
-from snntrain.registry import build
+
+register_schemas()  # the schemas the configs extend, before anything composes
 
 TIME_RATIO_TARGET = 2.0
 NMNIST_TRAIN = 60_000

@@ -16,8 +16,10 @@ from pathlib import Path
 from hydra import compose, initialize_config_module
 from hydra.core.global_hydra import GlobalHydra
 
-import snntrain.components  # noqa: F401  (registers every component)
-from snntrain.engine.run import train
+from snntrain.app import train
+from snntrain.core.registry import register_schemas
+
+register_schemas()  # the schemas the configs extend, before anything composes
 
 QUIET = ["experiment=digits_cnn", "trainer.progress=false", "logger=none"]
 

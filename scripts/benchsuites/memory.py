@@ -20,12 +20,13 @@ import torch
 from hydra import compose, initialize_config_module
 from hydra.core.global_hydra import GlobalHydra
 
-import snntrain.components  # noqa: F401  (registers every component)
 from snntrain.compress import SavedTensorMeter, saving
+from snntrain.core.errors import ConfigError
+from snntrain.core.registry import build, options, register_schemas, typed
 from snntrain.engine.trainer import resolve_device
-from snntrain.errors import ConfigError
 from snntrain.neurons import reset_states
-from snntrain.registry import build, options, typed
+
+register_schemas()  # the schemas the configs extend, before anything composes
 
 SCHEMES = {
     "none": ["compression=none"],

@@ -69,14 +69,15 @@ def measure(method: str, T: int, batch: int, steps: int, warmup: int, device_nam
     from hydra import compose, initialize_config_module
     from hydra.core.global_hydra import GlobalHydra
 
-    import snntrain.components  # noqa: F401  (registers the schemas)
+    from snntrain.core.registry import register_schemas
+    register_schemas()  # before Hydra composes
     from snntrain.compress import SavedTensorMeter, saving
+    from snntrain.core.registry import build
     from snntrain.engine.host_memory import resident_set_follows_live_memory, retain_freed_memory
     from snntrain.engine.layout import conv_memory_format
     from snntrain.engine.trainer import resolve_device
     from snntrain.methods import time_chunks
     from snntrain.neurons import reset_states
-    from snntrain.registry import build
 
     if threads:
         torch.set_num_threads(threads)

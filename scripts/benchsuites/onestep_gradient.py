@@ -17,11 +17,12 @@ import torch
 from hydra import compose, initialize_config_module
 from hydra.core.global_hydra import GlobalHydra
 
-import snntrain.components  # noqa: F401  (registers every component)
+from snntrain.app import plan
+from snntrain.core.registry import register_schemas
 from snntrain.data import ENCODERS
-from snntrain.engine.run import plan
 from snntrain.neurons import reset_states
 
+register_schemas()  # the schemas the configs extend, before anything composes
 
 def add_arguments(parser) -> None:
     parser.add_argument("--tau", nargs="+", type=float, default=[1.1, 2.0, 4.0, 16.0])

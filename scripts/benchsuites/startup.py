@@ -1,6 +1,6 @@
 """Start-up: wall time of ``snntrain`` runs from process start, each a fresh subprocess.
 
-* ``import``: ``python -c "import snntrain.cli"`` (torch, Hydra and the registrations);
+* ``import``: ``python -c "import snntrain.cli.train"`` (torch, Hydra and the registrations);
 * ``default run, first step``: ``make train``'s run (digits, spiking MLP, BPTT) cut to one training
   and one evaluation batch: the time to its first step, plus one evaluation;
 * ``default run, 30 epochs``: ``make train``'s whole run (goal: under 20 s on an idle 2-core machine);
@@ -50,7 +50,7 @@ def run(args) -> list[dict]:
         root = Path(tmp)
         # (measure, command, inductor cache): a cache of its own is an empty one, as on a new machine
         measures = [
-            ("import snntrain.cli", [sys.executable, "-c", "import snntrain.cli"], "a"),
+            ("import snntrain.cli.train", [sys.executable, "-c", "import snntrain.cli"], "a"),
             ("default run, first step (+ 1 eval batch), empty inductor cache", [*SNNTRAIN, *QUIET, *ONE_STEP, "hydra.run.dir=b"], "b"),
             ("conv run, first step, empty inductor cache", [*SNNTRAIN, *QUIET, *ONE_STEP, *CONV, "hydra.run.dir=c"], "c"),
             ("conv run, first step, the cache the previous run left", [*SNNTRAIN, *QUIET, *ONE_STEP, *CONV, "hydra.run.dir=d"], "c"),

@@ -22,11 +22,12 @@ import time
 import _common
 import torch
 
-import snntrain.components  # noqa: F401  (registers every component)
+from snntrain.core.registry import build, register_schemas
 from snntrain.methods.hm2bp.psp import psp_matrix
 from snntrain.neurons import reset_states
 from snntrain.neurons.cuba import cuba_multistep, initial_state
-from snntrain.registry import build
+
+register_schemas()  # the schemas the configs extend, before anything composes
 
 INPUT_SHAPE = (2, 34, 34)
 RATE = 4000 / (2312 * 540)  # events per input per bin

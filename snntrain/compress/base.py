@@ -22,7 +22,6 @@ from torch import nn
 
 from snntrain.compress.layers import OUTSIDE, LayerTracker
 from snntrain.compress.recompute import check_recompute, recomputing
-from snntrain.registry import register
 
 
 def tensor_bytes(t: torch.Tensor) -> int:
@@ -179,6 +178,5 @@ class NoCompressionConfig:
     recompute: bool = False
 
 
-@register("compression", "none", NoCompressionConfig)
 def build_none(cfg: NoCompressionConfig) -> Codec:
     return Codec(cfg.recompute)

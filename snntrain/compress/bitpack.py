@@ -14,7 +14,6 @@ import torch
 import torch.nn.functional as F
 
 from snntrain.compress.base import Codec, StoredForm
-from snntrain.registry import register
 
 
 def is_binary(t: torch.Tensor) -> bool:
@@ -89,6 +88,5 @@ class BitpackConfig:
     recompute: bool = False
 
 
-@register("compression", "bitpack", BitpackConfig)
 def build_bitpack(cfg: BitpackConfig) -> BitpackCodec:
     return BitpackCodec(cfg.recompute)

@@ -23,10 +23,9 @@ from torch import nn
 
 from snntrain.compress.base import Codec, StoredForm, tensor_bytes
 from snntrain.compress.bitpack import BitPacked, is_binary
-from snntrain.config.checks import in_unit_interval, one_of, require
-from snntrain.errors import ConfigError
+from snntrain.core.checks import in_unit_interval, one_of, require
+from snntrain.core.errors import ConfigError
 from snntrain.layers import weight_layers
-from snntrain.registry import register
 
 
 def _work_dtype(dtype: torch.dtype) -> torch.dtype:
@@ -164,6 +163,5 @@ class HOSVDConfig:
         one_of("compression.scope", self.scope, ["weight_inputs", "all"])
 
 
-@register("compression", "hosvd", HOSVDConfig)
 def build_hosvd(cfg: HOSVDConfig) -> HOSVDCodec:
     return HOSVDCodec(cfg.eps, cfg.min_numel, cfg.layers, cfg.spikes, cfg.recompute, cfg.scope)

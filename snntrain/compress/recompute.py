@@ -28,7 +28,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from torch.utils.checkpoint import checkpoint
 
 from snntrain.compress.layers import LayerTracker
-from snntrain.errors import ConfigError
+from snntrain.core.errors import ConfigError
 from snntrain.neurons.lif import LIF
 from snntrain.neurons.modes import RATE, implicit_layers, switched
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import torch
 
-from snntrain.config.checks import one_of, require
+from snntrain.core.checks import one_of, require
 from snntrain.data.warp import warp
 
 AUTOAUGMENT_POLICIES = [None, "cifar10", "imagenet", "svhn"]

@@ -9,9 +9,9 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 import torch
 
-from snntrain.config.checks import in_unit_interval, one_of, require
+from snntrain.core.checks import in_unit_interval, one_of, require
+from snntrain.core.errors import DatasetError
 from snntrain.data.augment import AugmentConfig
-from snntrain.errors import DatasetError
 
 
 @dataclass

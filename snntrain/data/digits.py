@@ -8,9 +8,8 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from snntrain.config.checks import require
+from snntrain.core.checks import require
 from snntrain.data.base import DataBundle, DatasetConfig, DatasetInfo, Split, stratified_split
-from snntrain.registry import register
 
 INFO = DatasetInfo(input_shape=(1, 8, 8), num_classes=10)
 
@@ -45,6 +44,5 @@ class Digits:
         return DataBundle(train.subset(fit_idx), train.subset(val_idx) if len(val_idx) else None, full.subset(test_idx), INFO)
 
 
-@register("dataset", "digits", DigitsConfig)
 def build_digits(cfg: DigitsConfig, seed: int, T: int) -> Digits:
     return Digits(cfg, seed)

@@ -33,11 +33,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from snntrain.config.checks import require
+from snntrain.core.checks import require
+from snntrain.core.errors import DatasetError
 from snntrain.data.base import DataBundle, DatasetInfo, Split, stratified_split
 from snntrain.data.vision import ColourImagesConfig, image_scaling
-from snntrain.errors import DatasetError
-from snntrain.registry import register
 
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)
@@ -207,6 +206,5 @@ class ImageNet:
         return DataBundle(split([train_files[i] for i in fit], train_labels[fit], True), val, split(test_files, test_labels, False), self.info, self.scaling)
 
 
-@register("dataset", "imagenet", ImageNetConfig)
 def build_imagenet(cfg: ImageNetConfig, seed: int, T: int) -> ImageNet:
     return ImageNet(cfg, seed)

@@ -14,10 +14,9 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from snntrain.config.checks import require
+from snntrain.core.checks import require
 from snntrain.data.base import DataBundle, DatasetInfo, Split
 from snntrain.data.vision import ImagesConfig, float_normalisation
-from snntrain.registry import register
 
 OWN_MEAN, OWN_STD = 0.5, (1 / 24) ** 0.5  # of 0.5·U(0, 1) + 0.5·U(0, 1)
 
@@ -66,6 +65,5 @@ class Synthetic:
         return DataBundle(train.subset(np.arange(n_val, self.cfg.train_size)), val, self._split(rng, self.cfg.test_size), self.info, self.normalisation)
 
 
-@register("dataset", "synthetic", SyntheticConfig)
 def build_synthetic(cfg: SyntheticConfig, seed: int, T: int) -> Synthetic:
     return Synthetic(cfg, seed)

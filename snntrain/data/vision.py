@@ -16,10 +16,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from snntrain.config.checks import require
+from snntrain.core.checks import require
+from snntrain.core.errors import DatasetError
 from snntrain.data.base import DataBundle, DatasetConfig, DatasetInfo, Split, stratified_split
-from snntrain.errors import DatasetError
-from snntrain.registry import register
 
 IDX_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -250,21 +249,17 @@ class CIFAR:
         return with_validation(train, test, self.cfg.val_fraction, self.seed, self.info, self.scaling)
 
 
-@register("dataset", "mnist", MNISTConfig)
 def build_mnist(cfg: MNISTConfig, seed: int, T: int) -> IDXDataset:
     return IDXDataset(cfg, seed, "MNIST", "MNIST")
 
 
-@register("dataset", "fashion_mnist", FashionMNISTConfig)
 def build_fashion_mnist(cfg: FashionMNISTConfig, seed: int, T: int) -> IDXDataset:
     return IDXDataset(cfg, seed, "FashionMNIST", "FashionMNIST", FASHION_MNIST_STATISTICS)
 
 
-@register("dataset", "cifar10", CIFAR10Config)
 def build_cifar10(cfg: CIFAR10Config, seed: int, T: int) -> CIFAR:
     return CIFAR(cfg, seed, CIFAR10_SPEC)
 
 
-@register("dataset", "cifar100", CIFAR100Config)
 def build_cifar100(cfg: CIFAR100Config, seed: int, T: int) -> CIFAR:
     return CIFAR(cfg, seed, CIFAR100_SPEC)

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from snntrain import storage
-from snntrain.errors import CheckpointError
+from snntrain.core.errors import CheckpointError
 
 log = logging.getLogger("snntrain")
 

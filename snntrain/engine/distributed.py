@@ -56,7 +56,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from snntrain.errors import SnntrainError
+from snntrain.core.errors import SnntrainError
 
 BUCKET_BYTES = 25 * 2**20
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from torch import nn
 
+from snntrain.core.errors import ConfigError
 from snntrain.engine import checkpoint
-from snntrain.errors import ConfigError
 from snntrain.layers import weight_layers
 
 

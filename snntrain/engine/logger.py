@@ -18,8 +18,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from snntrain.config.checks import require
-from snntrain.registry import register
+from snntrain.core.checks import require
 from snntrain.storage import describe, os_error_in
 
 log = logging.getLogger("snntrain")
@@ -132,7 +131,6 @@ class RunLogFile(logging.FileHandler):
         log.warning(f"{describe(cause, Path(self.baseFilename), 'the run log')}. Training goes on; the log stops here, the checkpoints and metrics.json are still written.")
 
 
-@register("logger", "tensorboard", TensorBoardConfig)
 def build_tensorboard(cfg: TensorBoardConfig, run_dir: Path, enabled: bool) -> RunLogger:
     if not enabled:
         return RunLogger(enabled=False)
@@ -149,6 +147,5 @@ def build_tensorboard(cfg: TensorBoardConfig, run_dir: Path, enabled: bool) -> R
         return RunLogger()
 
 
-@register("logger", "none", NoLoggerConfig)
 def build_no_logger(cfg: NoLoggerConfig, run_dir: Path, enabled: bool) -> RunLogger:
     return RunLogger(enabled=enabled)

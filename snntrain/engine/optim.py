@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from snntrain.config.checks import positive, require
+from snntrain.core.checks import positive, require
 from snntrain.engine.param_groups import weight_decay_groups
-from snntrain.registry import register
 
 log = logging.getLogger("snntrain")
 
@@ -65,17 +64,14 @@ class SGDConfig(NoDecayConfig):
         )
 
 
-@register("optimizer", "adam", AdamConfig)
 def build_adam(cfg: AdamConfig, model: nn.Module) -> torch.optim.Optimizer:
     return torch.optim.Adam(weight_decay_groups(model, cfg.weight_decay, cfg.no_decay), lr=cfg.lr, betas=tuple(cfg.betas))
 
 
-@register("optimizer", "adamw", AdamWConfig)
 def build_adamw(cfg: AdamWConfig, model: nn.Module) -> torch.optim.Optimizer:
     return torch.optim.AdamW(weight_decay_groups(model, cfg.weight_decay, cfg.no_decay), lr=cfg.lr, betas=tuple(cfg.betas))
 
 
-@register("optimizer", "sgd", SGDConfig)
 def build_sgd(cfg: SGDConfig, model: nn.Module) -> torch.optim.Optimizer:
     return torch.optim.SGD(weight_decay_groups(model, cfg.weight_decay, cfg.no_decay), lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov)
 
@@ -164,12 +160,10 @@ class InvSqrtConfig:
 
 
 
-@register("scheduler", "none", NoScheduleConfig)
 def build_none(cfg, optimizer, epochs: int):
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: 1.0)
 
 
-@register("scheduler", "cosine", CosineConfig)
 def build_cosine(cfg: CosineConfig, optimizer, epochs: int):
     lr = optimizer.param_groups[0]["lr"]
     require(cfg.eta_min <= lr, "scheduler.eta_min", cfg.eta_min, f"the schedule anneals down to it from optimizer.lr={lr}: it must not exceed that")
@@ -184,18 +178,15 @@ def warn_unreached(key: str, epochs: list[int], max_epochs: int) -> None:
         log.warning(f"{key}={late if len(epochs) > 1 else late[0]} has no effect in this run: trainer.max_epochs={max_epochs} ends before it.")
 
 
-@register("scheduler", "step", StepConfig)
 def build_step(cfg: StepConfig, optimizer, epochs: int):
     warn_unreached("scheduler.step_size", [cfg.step_size], epochs)
     return torch.optim.lr_scheduler.StepLR(optimizer, step_size=cfg.step_size, gamma=cfg.gamma)
 
 
-@register("scheduler", "multistep", MultiStepConfig)
 def build_multistep(cfg: MultiStepConfig, optimizer, epochs: int):
     warn_unreached("scheduler.milestones", cfg.milestones, epochs)
     return MultiStepWarmup(optimizer, cfg.milestones, cfg.gamma, cfg.warmup_iters)
 
 
-@register("scheduler", "inv_sqrt", InvSqrtConfig)
 def build_inv_sqrt(cfg: InvSqrtConfig, optimizer, epochs: int):
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: 1.0 / math.sqrt(epoch + 1))

@@ -20,7 +20,7 @@ from typing import Any
 from torch import nn
 from torch.nn.modules.batchnorm import _NormBase
 
-from snntrain.errors import ConfigError
+from snntrain.core.errors import ConfigError
 
 NORM_LAYERS = (_NormBase, nn.LayerNorm, nn.GroupNorm, nn.RMSNorm)
 NO_DECAY_KINDS = ["bias", "norm"]

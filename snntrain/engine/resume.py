@@ -24,8 +24,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from snntrain.core.errors import CheckpointError
 from snntrain.engine import checkpoint
-from snntrain.errors import CheckpointError
 
 log = logging.getLogger("snntrain")
 

@@ -25,8 +25,8 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from snntrain import storage
+from snntrain.core.errors import SnntrainError, fail
 from snntrain.engine.distributed import env_rank
-from snntrain.errors import SnntrainError, fail
 
 LOCK_NAME = ".snntrain.lock"
 HYDRA_FILES_BYTES = 16 * 1024  # Hydra's .hydra/*.yaml: about 5 KB (default run) to 8 KB (the longest row)

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from snntrain.errors import SnntrainError, fail
+from snntrain.core.errors import SnntrainError, fail
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 

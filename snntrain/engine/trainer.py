@@ -30,7 +30,8 @@ from torch import nn
 
 from snntrain import storage
 from snntrain.compress import Codec, SavedTensorMeter, saving
-from snntrain.config.checks import one_of, positive, require
+from snntrain.core.checks import one_of, positive, require
+from snntrain.core.errors import SnntrainError
 from snntrain.data import ENCODERS, BatchLoader, DataBundle
 from snntrain.data.augment import AugmentConfig
 from snntrain.engine import checkpoint, distributed, finetune, resume
@@ -39,10 +40,8 @@ from snntrain.engine.layout import conv_memory_format
 from snntrain.engine.logger import RunLogger
 from snntrain.engine.seeding import rng_state, set_rng_state
 from snntrain.engine.signals import StopRequest, TrainingInterrupted
-from snntrain.errors import SnntrainError
 from snntrain.methods import GradientMethod
 from snntrain.neurons import reset_states
-from snntrain.registry import register
 
 log = logging.getLogger("snntrain")
 
@@ -99,7 +98,6 @@ class TrainerConfig:
         )
 
 
-@register("trainer", "default", TrainerConfig)
 def build_trainer_config(cfg: TrainerConfig) -> TrainerConfig:
     return cfg
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from snntrain.methods.base import GradientMethod, StepResult, plain_backward
-from snntrain.registry import register
 
 
 @dataclass
@@ -29,6 +28,5 @@ class BPTT(GradientMethod):
         return StepResult(loss.detach(), scores.detach())
 
 
-@register("method", "bptt", BPTTConfig)
 def build_bptt(cfg: BPTTConfig, T: int) -> BPTT:
     return BPTT(cfg, T)

@@ -36,15 +36,14 @@ from dataclasses import dataclass, fields
 
 import torch
 
-from snntrain.config.checks import one_of, require
-from snntrain.errors import ConfigError
+from snntrain.core.checks import one_of, require
+from snntrain.core.errors import ConfigError
 from snntrain.layers.bn_updates import updated_once
 from snntrain.methods.base import GradientMethod, StepResult, plain_backward
 from snntrain.methods.time_chunks import run_in_chunks
 from snntrain.models.feedback.adjoint import SOLVERS
 from snntrain.neurons import detach_states
 from snntrain.neurons.modes import ImplicitGradient, implicit_gradient, implicit_layers
-from snntrain.registry import register
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +130,5 @@ def worst_counts(layers) -> dict[str, float]:
     return counts
 
 
-@register("method", "onestep", OneStepConfig)
 def build_onestep(cfg: OneStepConfig, T: int) -> OneStep:
     return OneStep(cfg, T)

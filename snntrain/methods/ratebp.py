@@ -21,12 +21,11 @@ from dataclasses import dataclass
 
 import torch
 
-from snntrain.config.checks import one_of
-from snntrain.errors import ConfigError
+from snntrain.core.checks import one_of
+from snntrain.core.errors import ConfigError
 from snntrain.methods.base import GradientMethod, StepResult, plain_backward
 from snntrain.methods.time_chunks import run_in_chunks
 from snntrain.neurons.modes import RATE, RECORD, implicit_layers, rate_mode, without_rate_mode
-from snntrain.registry import register
 
 GRAD_SCALES = ["1", "1/T"]
 
@@ -70,6 +69,5 @@ class RateBP(GradientMethod):
         return StepResult(loss.detach(), scores.detach())
 
 
-@register("method", "ratebp", RateBPConfig)
 def build_ratebp(cfg: RateBPConfig, T: int) -> RateBP:
     return RateBP(cfg, T)

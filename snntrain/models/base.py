@@ -7,7 +7,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from snntrain.errors import ConfigError
+from snntrain.core.errors import ConfigError
 
 NeuronFactory = Callable[[int, int], nn.Module]
 """``factory(layer_index, n_neuron_layers) -> neuron module``; lets a neuron config vary by layer."""

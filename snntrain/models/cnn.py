@@ -11,12 +11,11 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from snntrain.config.checks import one_of, positive, require
-from snntrain.errors import ConfigError
+from snntrain.core.checks import one_of, positive, require
+from snntrain.core.errors import ConfigError
 from snntrain.layers import Flatten, TimeAvgPool2d, TimeBatchNorm2d, TimeConv2d, TimeMaxPool2d
 from snntrain.models.base import NeuronFactory, SpikingNet
 from snntrain.models.mlp import INITS, init_weights, linear_stack
-from snntrain.registry import register
 
 _TOKEN = re.compile(r"^(?:(?P<filters>\d+)C(?P<kernel>\d+)|P(?P<pool>\d+)|(?P<units>\d+))$")
 
@@ -83,7 +82,6 @@ def parse_spec(spec: str) -> list[tuple[str, int, int]]:
     return layers
 
 
-@register("model", "cnn", CNNConfig)
 def build_cnn(cfg: CNNConfig, input_shape: tuple[int, ...], num_classes: int, neuron: NeuronFactory) -> SpikingNet:
     if len(input_shape) != 3:
         raise ConfigError(f"model=cnn needs image input [C, H, W]; this dataset gives {list(input_shape)}. Use model=mlp.")

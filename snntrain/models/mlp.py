@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 
 from torch import nn
 
-from snntrain.config.checks import one_of, require
+from snntrain.core.checks import one_of, require
 from snntrain.layers import Flatten
 from snntrain.models.base import NeuronFactory, SpikingNet
-from snntrain.registry import register
 
 
 @dataclass
@@ -67,7 +66,6 @@ def linear_stack(
     return layers
 
 
-@register("model", "mlp", MLPConfig)
 def build_mlp(cfg: MLPConfig, input_shape: tuple[int, ...], num_classes: int, neuron: NeuronFactory) -> SpikingNet:
     widths = [math.prod(input_shape), *cfg.hidden]
     body = nn.Sequential(Flatten(), *linear_stack(widths, num_classes, cfg.bias, cfg.readout, neuron))

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from snntrain.config.checks import one_of, require
+from snntrain.core.checks import one_of, require
 from snntrain.layers import (
     Flatten,
     TimeAdaptiveAvgPool2d,
@@ -39,7 +39,6 @@ from snntrain.layers import (
 )
 from snntrain.models.base import NeuronFactory, SpikingNet, image_channels
 from snntrain.models.mlp import linear_stack
-from snntrain.registry import register
 
 
 def conv_bn(c_in: int, c_out: int, kernel: int, stride: int, bias: bool) -> list[nn.Module]:
@@ -159,14 +158,12 @@ def spiking_resnet(
     return SpikingNet(nn.Sequential(*body), "mean")
 
 
-@register("model", "resnet19", ResNetConfig)
 def build_resnet19(cfg: ResNetConfig, input_shape: tuple[int, ...], num_classes: int, neuron: NeuronFactory) -> SpikingNet:
     channels = image_channels("resnet19", input_shape, 2 ** (len(cfg.channels) - 1))
     stem = lambda make_neuron: [*conv_bn(channels, cfg.channels[0], 3, 1, cfg.conv_bias), make_neuron()]  # noqa: E731
     return spiking_resnet(cfg, num_classes, neuron, 1 + 2 * sum(cfg.blocks) + len(cfg.fc), stem)
 
 
-@register("model", "sew_resnet34", SEWResNetConfig)
 def build_sew_resnet34(cfg: SEWResNetConfig, input_shape: tuple[int, ...], num_classes: int, neuron: NeuronFactory) -> SpikingNet:
     channels = image_channels("sew_resnet34", input_shape, 1)
     stem = lambda make_neuron: [*conv_bn(channels, cfg.channels[0], 7, 2, cfg.conv_bias), make_neuron(), TimeMaxPool2d(3, stride=2, padding=1)]  # noqa: E731

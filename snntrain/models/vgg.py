@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from torch import nn
 
-from snntrain.config.checks import require
+from snntrain.core.checks import require
 from snntrain.layers import (
     Flatten,
     TimeAdaptiveAvgPool2d,
@@ -23,7 +23,6 @@ from snntrain.layers import (
 )
 from snntrain.models.base import NeuronFactory, SpikingNet, image_channels
 from snntrain.models.mlp import linear_stack
-from snntrain.registry import register
 
 VGG11 = [64, "A", 128, 256, "A", 512, 512, "A", 512, "A", 512, 512]
 
@@ -39,7 +38,6 @@ class VGGConfig:
         require(all(w > 0 for w in self.fc), "model.fc", self.fc, "every width must be > 0")
 
 
-@register("model", "vgg11", VGGConfig)
 def build_vgg11(cfg: VGGConfig, input_shape: tuple[int, ...], num_classes: int, neuron: NeuronFactory) -> SpikingNet:
     channels = image_channels("vgg11", input_shape, 2 ** VGG11.count("A"))
     n_neurons = sum(isinstance(v, int) for v in VGG11) + len(cfg.fc)

@@ -23,9 +23,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from snntrain.config.checks import one_of, require
-from snntrain.errors import ConfigError
-from snntrain.registry import register
+from snntrain.core.checks import one_of, require
+from snntrain.core.errors import ConfigError
 
 
 @dataclass
@@ -192,7 +191,6 @@ class CUBA(nn.Module):
         return f"tau_m={p.tau_m}, tau_s={p.tau_s}, t_ref={p.t_ref}, threshold={p.threshold}, inhibition={p.inhibition}"
 
 
-@register("neuron", "cuba", CUBAConfig)
 def build_cuba(cfg: CUBAConfig):
     """A factory ``(layer_index, n_layers) -> CUBA``: per-layer thresholds, inhibition in the last layer."""
 

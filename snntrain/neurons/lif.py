@@ -14,13 +14,12 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from snntrain.config.checks import one_of, positive, require
+from snntrain.core.checks import one_of, positive, require
 from snntrain.neurons import backends
 from snntrain.neurons.eligibility import RateRecord, record_lif
 from snntrain.neurons.kernels.lif_scan import state_dtype
 from snntrain.neurons.modes import RATE, RECORD
 from snntrain.neurons.surrogate import SURROGATES, spike
-from snntrain.registry import register
 
 
 def lif_multistep(
@@ -144,7 +143,6 @@ class LIF(nn.Module):
                 f"surrogate={c.surrogate}, alpha={c.alpha:g}, backend={c.backend}")
 
 
-@register("neuron", "lif", LIFConfig)
 def build_lif(cfg: LIFConfig):
     """A factory ``(layer_index, n_layers) -> LIF``; every layer shares the config."""
     return lambda index, n_layers: LIF(cfg)

@@ -17,12 +17,11 @@ device runs it and how it logs (``HARMLESS``).
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
 import sys
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -31,7 +30,6 @@ from rich.console import Console
 from rich.table import Table
 
 from snntrain import storage
-from snntrain.errors import SnntrainError, fail
 
 # Overrides that do not change what is trained: where the data is, the device, logging, resuming.
 HARMLESS = ("dataset.root=", "dataset.download=", "dataset.workers=", "dataset.progress=", "trainer.device=",
@@ -279,27 +277,3 @@ def write_report(rows: list[Row], out: Path, console: Console) -> list[Path]:
         written.append(out / "report.png")
     console.print("wrote " + ", ".join(str(p) for p in written), markup=False)
     return written
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="snntrain-report", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR", help="run or multirun dirs (searched recursively)")
-    parser.add_argument("--out", type=Path, help="where report.md/.csv/.png go (default: the first RUN_DIR)")
-    args = parser.parse_args(argv)
-    console = wide_console()
-    rows = collect(args.run_dirs)
-    if not rows:
-        Console(stderr=True).print(
-            f"[bold red]snntrain-report:[/] no runs under {', '.join(map(str, args.run_dirs))} "
-            "(a run dir holds metrics.json and .hydra/config.yaml).", highlight=False
-        )
-        return 2
-    try:
-        write_report(rows, args.out or args.run_dirs[0], console)
-    except SnntrainError as err:
-        fail(err, "snntrain-report")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+from snntrain.app import plan
 from snntrain.engine.checkpoint import save_atomic
-from snntrain.engine.run import plan
 
 SMOKE = ["trainer.max_epochs=1", "trainer.limit_batches=2", "trainer.limit_eval_batches=1", "trainer.progress=false", "logger=none"]
 

@@ -7,8 +7,8 @@ from hydra.errors import ConfigCompositionException, MissingConfigException
 from omegaconf.errors import ConfigKeyError, ValidationError
 
 import snntrain
-from snntrain.engine import run
-from snntrain.errors import ConfigError
+from snntrain import app as run
+from snntrain.core.errors import ConfigError
 from tests.conftest import compose_config
 
 CONFIGS = Path(snntrain.__file__).resolve().parents[1] / "configs"
@@ -87,7 +87,7 @@ def test_bad_spec_and_zero_map_fail_in_plan():
 
 
 def test_typed_rejects_wrong_types_from_code():
-    from snntrain.registry import typed
+    from snntrain.core.registry import typed
 
     with pytest.raises((ConfigError, ValidationError, ConfigKeyError), match="max_epochs"):
         typed("trainer", {"name": "default", "max_epochs": "many"})

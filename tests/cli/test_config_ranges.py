@@ -19,9 +19,9 @@ from collections.abc import Iterator
 import pytest
 from omegaconf import OmegaConf
 
-from snntrain import registry
-from snntrain.engine import run
-from snntrain.errors import ConfigError, SnntrainError
+from snntrain import app as run
+from snntrain.core import registry
+from snntrain.core.errors import ConfigError, SnntrainError
 from tests.conftest import compose_config
 
 NAN, INF = float("nan"), float("inf")

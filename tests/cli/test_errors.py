@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from snntrain.errors import ConfigError, SnntrainError, fail
+from snntrain.core.errors import ConfigError, SnntrainError, fail
 
 
 class Faulty(SnntrainError):
@@ -35,7 +35,7 @@ def test_a_signal_while_the_command_exits_on_an_error_adds_nothing_to_its_line(t
     script.write_text(
         "import atexit, os, signal, time\n"
         "from snntrain.engine.signals import stopping_on_signals\n"
-        "from snntrain.errors import SnntrainError, fail\n"
+        "from snntrain.core.errors import SnntrainError, fail\n"
         "def terminated_while_exiting():\n"
         "    os.kill(os.getpid(), signal.SIGTERM)\n"
         "    time.sleep(0.2)\n"

@@ -7,8 +7,8 @@ from hydra.errors import HydraException
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from snntrain.engine import run
-from snntrain.errors import ConfigError
+from snntrain import app as run
+from snntrain.core.errors import ConfigError
 from tests.conftest import compose_config
 
 KEYS = [

@@ -9,7 +9,7 @@ at the last epoch 95.54 % vs 96.10 % in one run, 95.26 % vs 96.38 % in another. 
 
 import pytest
 
-from snntrain.engine.run import train
+from snntrain.app import train
 from tests.conftest import compose_config
 
 RUN = ["experiment=digits_cnn", "trainer.progress=false", "logger=none"]

@@ -2,8 +2,8 @@
 
 import pytest
 
-from snntrain.engine.run import plan
-from snntrain.errors import ConfigError
+from snntrain.app import plan
+from snntrain.core.errors import ConfigError
 from tests.conftest import compose_config
 
 

@@ -9,7 +9,7 @@ from snntrain.compress.base import tensor_bytes
 from snntrain.compress.bitpack import BitPacked
 from snntrain.compress.factor_grad import conv2d_weight_grad_from_factors
 from snntrain.compress.hosvd import HOSVDCodec, Tucker, hosvd, mode_products, rank_for
-from snntrain.errors import ConfigError
+from snntrain.core.errors import ConfigError
 
 
 @settings(max_examples=60, deadline=None)
@@ -117,7 +117,7 @@ def test_bfloat16_activations_come_back_in_bfloat16():
 
 # ----- scope: what the paper compresses ------------------------------------------------------------
 def conv_snn():
-    from snntrain.registry import build
+    from snntrain.core.registry import build
 
     torch.manual_seed(0)
     neuron = build("neuron", {"name": "lif", "backend": "torch"})

@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from snntrain.registry import options
+from snntrain.core.registry import options
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 

@@ -6,12 +6,12 @@ import json
 import pytest
 import torch
 
+from snntrain.app import plan, train
 from snntrain.compress import Codec, SavedTensorMeter, saving
 from snntrain.compress.bitpack import BitpackCodec
-from snntrain.engine.run import plan, train
-from snntrain.errors import ConfigError
+from snntrain.core.errors import ConfigError
+from snntrain.core.registry import options
 from snntrain.neurons import reset_states
-from snntrain.registry import options
 from tests.conftest import SMOKE, compose_config
 
 METHODS = options("method")

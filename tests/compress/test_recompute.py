@@ -5,12 +5,12 @@ import copy
 import pytest
 import torch
 
+from snntrain.app import plan
 from snntrain.compress import Codec, SavedTensorMeter, saving
 from snntrain.compress.bitpack import BitpackCodec
 from snntrain.compress.layers import OUTSIDE
 from snntrain.compress.recompute import spiking_blocks
-from snntrain.engine.run import plan
-from snntrain.errors import ConfigError
+from snntrain.core.errors import ConfigError
 from snntrain.neurons import reset_states
 from snntrain.neurons.lif import LIF
 from tests.conftest import compose_config

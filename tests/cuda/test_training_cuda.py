@@ -15,10 +15,10 @@ import copy
 import pytest
 import torch
 
+from snntrain.app import plan, train
 from snntrain.compress import Codec, SavedTensorMeter, saving
 from snntrain.compress.bitpack import BitpackCodec
 from snntrain.data.augment import AugmentConfig, augment
-from snntrain.engine.run import plan, train
 from snntrain.neurons import reset_states
 from tests.conftest import SMOKE, compose_config
 

@@ -8,6 +8,8 @@ import torch
 import torch.nn.functional as F
 from torchvision.transforms.v2 import AutoAugment, AutoAugmentPolicy
 
+from snntrain.app import plan, train
+from snntrain.core.errors import ConfigError
 from snntrain.data import BatchLoader
 from snntrain.data.augment import (
     AugmentConfig,
@@ -18,8 +20,6 @@ from snntrain.data.augment import (
     batch_generator,
     draw,
 )
-from snntrain.engine.run import plan, train
-from snntrain.errors import ConfigError
 from snntrain.methods.bptt import BPTT
 from tests.conftest import SMOKE, compose_config
 

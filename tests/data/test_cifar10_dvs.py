@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from snntrain.app import train
+from snntrain.core.errors import ConfigError, DatasetError
 from snntrain.data.events.aedat import read_aedat2, read_aedat4, read_recording
 from snntrain.data.events.cifar10_dvs import CIFAR10DVS, CIFAR10DVSConfig
 from snntrain.data.events.framing import FrameSpec, FramingConfig, densify, frame_events
 from snntrain.data.events.reader import EventFileError
-from snntrain.engine.run import train
-from snntrain.errors import ConfigError, DatasetError
 from tests.conftest import SMOKE, compose_config
 from tests.data.dvs_writer import (
     CLASSES,
@@ -224,7 +224,7 @@ def test_a_damaged_recording_stops_the_build_or_is_skipped(root):
      ("dataset.framing.time_window_us=1000", "dataset.framing.time_window_us")],
 )
 def test_bad_keys_are_config_errors_naming_them(override, key):
-    from snntrain.engine.run import plan
+    from snntrain.app import plan
 
     with pytest.raises(ConfigError, match=key):
         plan(compose_config(["dataset=cifar10_dvs", override]))
@@ -244,7 +244,7 @@ def test_the_split_keeps_a_test_recording_of_every_class_that_can_spare_one(n, t
 def test_the_rate_bp_row_builds_the_papers_vgg_snn_on_48x48_frames_with_its_augmentation():
     import torch
 
-    from snntrain.engine.run import plan
+    from snntrain.app import plan
 
     cfg = compose_config(["experiment=ratebp_cifar10dvs_vggsnn"])
     assert (cfg.dataset.augment.flip, cfg.dataset.augment.roll, cfg.T, cfg.dataset.size) == (True, 5, 10, 48)

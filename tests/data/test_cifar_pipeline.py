@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import torch
 
+from snntrain.app import plan, train
+from snntrain.core.errors import ConfigError
 from snntrain.data import BatchLoader
 from snntrain.data.augment import AugmentConfig, augment, batch_generator
 from snntrain.data.vision import CIFAR10_SPEC
-from snntrain.engine.run import plan, train
-from snntrain.errors import ConfigError
 from snntrain.methods.bptt import BPTT
 from tests.conftest import SMOKE, compose_config
 

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 
+from snntrain.app import make_trainer, plan, train
+from snntrain.core.errors import DatasetError, SnntrainError
 from snntrain.data.base import DataBundle, Split
 from snntrain.data.events.cifar10_dvs import CIFAR10DVS, CIFAR10DVSConfig
 from snntrain.data.events.nmnist import NMNIST, NMNISTConfig
-from snntrain.engine.run import make_trainer, plan, train
 from snntrain.engine.trainer import NonFiniteError
-from snntrain.errors import DatasetError, SnntrainError
 from tests.conftest import SMOKE, compose_config
 from tests.data.dvs_writer import write_dataset
 from tests.data.nmnist_writer import write_split

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from snntrain.errors import ConfigError
+from snntrain.core.errors import ConfigError
 from tests.conftest import compose_config
 
 
@@ -26,7 +26,7 @@ def write_idx_root(root) -> None:
 
 
 def bundle(tmp_path, *overrides: str):
-    from snntrain.engine.run import plan
+    from snntrain.app import plan
 
     return plan(compose_config([f"dataset.root={tmp_path}", "dataset.val_fraction=0", *overrides])).source.load()
 
@@ -52,7 +52,7 @@ def test_mnist_style_batches_are_normalised_with_the_given_or_own_statistics(tmp
 
 
 def test_cifar_takes_the_given_statistics():
-    from snntrain.engine.run import plan
+    from snntrain.app import plan
 
     scaling = plan(compose_config(["dataset=cifar10", "dataset.mean=[0.4914,0.4822,0.4465]", "dataset.std=[0.2023,0.1994,0.2010]"])).source.scaling
     assert (scaling.mean, scaling.std) == ((0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010))
@@ -72,7 +72,7 @@ def test_cifar_takes_the_given_statistics():
     ],
 )
 def test_bad_statistics_are_config_errors(overrides, message):
-    from snntrain.engine.run import plan
+    from snntrain.app import plan
 
     with pytest.raises(ConfigError, match=message):
         plan(compose_config(overrides))  # before any file is read

@@ -9,10 +9,10 @@ import pytest
 import torch
 from PIL import Image
 
+from snntrain.core.errors import ConfigError, DatasetError
+from snntrain.core.registry import build
 from snntrain.data import BatchLoader
 from snntrain.data.imagenet import MEAN, STD, random_resized_crop_box
-from snntrain.errors import ConfigError, DatasetError
-from snntrain.registry import build
 from tests.conftest import compose_config
 from tests.data.imagenet_writer import wnids, write_tree
 
@@ -133,7 +133,7 @@ def test_bad_keys_fail_before_reading(override, key):
 
 
 def test_a_run_trains_sew_resnet34_on_the_tree(tree, tmp_path):
-    from snntrain.engine.run import train
+    from snntrain.app import train
     from tests.conftest import SMOKE
 
     data = ["dataset=imagenet", f"dataset.root={tree}", "dataset.num_classes=3", "dataset.image_size=32", "dataset.batch_size=4", "dataset.eval_batch_size=6"]

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
+from snntrain.app import train
 from snntrain.data import BatchLoader, Split
 from snntrain.data.augment import AugmentConfig, augment, batch_generator
-from snntrain.engine.run import train
 from tests.conftest import SMOKE, compose_config
 
 N = 23

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from snntrain.errors import ConfigError, DatasetError
-from snntrain.registry import build
+from snntrain.core.errors import ConfigError, DatasetError
+from snntrain.core.registry import build
 from tests.conftest import compose_config
 
 

@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 import torch
 
+from snntrain.app import plan, train
+from snntrain.core.errors import DatasetError
 from snntrain.data.events import convert
 from snntrain.data.events.framing import FrameSpec, FramingConfig, densify, frame_events
 from snntrain.data.events.nmnist import NMNIST, NMNISTConfig
 from snntrain.data.events.reader import EventFileError, read_events
-from snntrain.engine.run import plan, train
-from snntrain.errors import DatasetError
 from tests.conftest import SMOKE, compose_config
 from tests.data.nmnist_writer import encode_bin, write_root, write_split
 

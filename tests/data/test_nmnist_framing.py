@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from snntrain.core.errors import ConfigError
 from snntrain.data.events.framing import (
     FIRST_SACCADE_END_US,
     FrameSpec,
@@ -13,7 +14,6 @@ from snntrain.data.events.framing import (
     frame_events,
 )
 from snntrain.data.events.reader import decode_events, read_events
-from snntrain.errors import ConfigError
 from tests.conftest import compose_config
 from tests.data.nmnist_writer import encode_bin
 

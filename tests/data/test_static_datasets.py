@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
+from snntrain.core.errors import DatasetError
 from snntrain.data import BatchLoader, Split
 from snntrain.data.digits import Digits, DigitsConfig
 from snntrain.data.encoders import direct, events, poisson
 from snntrain.data.vision import IDXDataset, MNISTConfig, read_idx
-from snntrain.errors import DatasetError
 
 
 def test_digits_split_is_stratified_deterministic_and_disjoint():

@@ -9,10 +9,10 @@ import math
 import pytest
 import torch
 
+from snntrain.app import plan
+from snntrain.core.errors import ConfigError
 from snntrain.data.augment import AugmentConfig, apply, augment, draw
 from snntrain.data.warp import warp
-from snntrain.engine.run import plan
-from snntrain.errors import ConfigError
 from tests.conftest import compose_config
 
 MNIST_LIKE = (6, 1, 28, 28)

@@ -11,9 +11,9 @@ import subprocess
 import pytest
 import torch
 
+from snntrain.app import train
+from snntrain.core.errors import CheckpointError, StorageError
 from snntrain.engine import checkpoint
-from snntrain.engine.run import train
-from snntrain.errors import CheckpointError, StorageError
 from snntrain.methods.bptt import BPTT
 from tests.conftest import compose_config
 from tests.faults import in_child, small_tmpfs, unwritable

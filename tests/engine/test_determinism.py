@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from snntrain.engine.run import train
+from snntrain.app import train
 from tests.conftest import SMOKE, compose_config
 
 # What depends on the machine's speed or the process's memory, not on the computation.

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from snntrain.app import make_trainer, plan, train
+from snntrain.core.errors import CheckpointError, ConfigError
 from snntrain.engine import finetune
-from snntrain.engine.run import make_trainer, plan, train
-from snntrain.errors import CheckpointError, ConfigError
 from tests.conftest import SMOKE, compose_config
 
 CNN = ["model=cnn", "model.spec=4C3-P2-8C3-P2-16", "model.batch_norm=true", "T=2"]

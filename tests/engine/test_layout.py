@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
+from snntrain.app import make_trainer
+from snntrain.core.registry import build
 from snntrain.engine.layout import conv_memory_format
-from snntrain.engine.run import make_trainer
 from snntrain.layers import Flatten, TimeAvgPool2d
-from snntrain.registry import build
 from tests.conftest import SMOKE, compose_config
 
 

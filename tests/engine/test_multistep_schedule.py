@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from snntrain.app import train
+from snntrain.core.errors import ConfigError
 from snntrain.engine.optim import MultiStepWarmup
-from snntrain.engine.run import train
-from snntrain.errors import ConfigError
 from tests.conftest import SMOKE, compose_config
 from tests.methods.method_helpers import build
 

@@ -8,9 +8,9 @@ import pytest
 import torch
 from torch import nn
 
+from snntrain.app import plan, train
+from snntrain.core.errors import CheckpointError, ConfigError
 from snntrain.engine import checkpoint
-from snntrain.engine.run import plan, train
-from snntrain.errors import CheckpointError, ConfigError
 from tests.conftest import compose_config
 
 RESNET19 = ["model=resnet19", "dataset=synthetic", "dataset.input_shape=[3,32,32]", "optimizer=sgd"]

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
+from snntrain.app import train
 from snntrain.data import DataBundle, Split
 from snntrain.data.vision import IDXDataset, read_idx
-from snntrain.engine.run import train
 from tests.conftest import compose_config
 
 

@@ -11,9 +11,9 @@ import shutil
 
 import pytest
 
+from snntrain.app import train
+from snntrain.core.errors import CheckpointError
 from snntrain.engine import checkpoint
-from snntrain.engine.run import train
-from snntrain.errors import CheckpointError
 from tests.conftest import compose_config
 
 RUN = ["model.hidden=[32]", "T=4", "trainer.progress=false", "logger=none", "trainer.limit_batches=3", "trainer.limit_eval_batches=1"]

@@ -7,8 +7,8 @@ import signal
 import pytest
 import torch
 
+from snntrain.app import train
 from snntrain.engine import checkpoint
-from snntrain.engine.run import train
 from snntrain.engine.signals import StopSignal, TrainingInterrupted
 from snntrain.engine.trainer import NonFiniteError
 from snntrain.methods.bptt import BPTT

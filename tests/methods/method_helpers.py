@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from snntrain.engine.run import Plan, plan
+from snntrain.app import Plan, plan
 from snntrain.methods import StepResult
 from snntrain.neurons import reset_states
 from tests.conftest import compose_config

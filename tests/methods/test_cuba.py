@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from snntrain.errors import ConfigError
+from snntrain.core.errors import ConfigError
 from snntrain.neurons.cuba import CUBA, CUBAConfig, CUBAParams, build_cuba
 
 PARAMS = CUBAParams(tau_m=4.0, tau_s=2.0, t_ref=1, threshold=1.0)

@@ -10,9 +10,9 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
+from snntrain.app import plan, train
+from snntrain.core.errors import ConfigError
 from snntrain.data import DataBundle, DatasetInfo, Split
-from snntrain.engine.run import plan, train
-from snntrain.errors import ConfigError
 from tests.cli.test_cli import run_cli
 from tests.conftest import SMOKE, compose_config
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 import pytest
 import torch
 
+from snntrain.app import plan, train
 from snntrain.data import DataBundle, DatasetInfo, Split
 from snntrain.data.vision import read_idx
 from snntrain.engine.logger import RunLogger
-from snntrain.engine.run import plan, train
 from snntrain.engine.trainer import Trainer
 from tests.conftest import compose_config
 

@@ -7,12 +7,12 @@ import math
 import pytest
 import torch
 
+from snntrain.app import plan, train
+from snntrain.core.errors import ConfigError
+from snntrain.core.registry import build
 from snntrain.data import DataBundle, DatasetInfo, Split
 from snntrain.data.vision import CIFAR
-from snntrain.engine.run import plan, train
-from snntrain.errors import ConfigError
 from snntrain.neurons import reset_states
-from snntrain.registry import build
 from tests.conftest import SMOKE, compose_config
 
 

@@ -6,8 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from snntrain.core.errors import ConfigError
 from snntrain.data import ENCODERS
-from snntrain.errors import ConfigError
 from snntrain.neurons import reset_states
 from tests.methods.method_helpers import build, digits_batch, gradients
 

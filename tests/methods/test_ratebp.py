@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from snntrain.core.errors import ConfigError
 from snntrain.data import ENCODERS
-from snntrain.errors import ConfigError
 from snntrain.layers import TimeBatchNorm2d
 from snntrain.neurons.eligibility import record_lif
 from snntrain.neurons.lif import LIF, LIFConfig, lif_multistep

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from torch import nn
 
-from snntrain.errors import ConfigError
+from snntrain.core.errors import ConfigError
 from tests.cli.test_cli import QUIET, run_cli
 from tests.conftest import compose_config
 from tests.methods.method_helpers import build

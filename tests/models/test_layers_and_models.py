@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from snntrain.errors import ConfigError
+from snntrain.core.errors import ConfigError
 from snntrain.layers import TimeAvgPool2d, TimeBatchNorm2d, TimeConv2d, TimeMaxPool2d
 from snntrain.models.cnn import CNNConfig, build_cnn, parse_spec
 from snntrain.models.mlp import MLPConfig, build_mlp

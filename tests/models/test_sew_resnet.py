@@ -8,12 +8,12 @@ import pytest
 import torch
 from torch import nn
 
-from snntrain.errors import ConfigError
+from snntrain.core.errors import ConfigError
+from snntrain.core.registry import build
 from snntrain.layers import TimeConv2d, TimeMaxPool2d
 from snntrain.models.resnet import CONNECT, BasicBlock, SEWResNetConfig
 from snntrain.neurons import reset_states
 from snntrain.neurons.lif import LIF, LIFConfig
-from snntrain.registry import build
 
 
 def sew(input_shape=(3, 32, 32), num_classes=10, neuron=None, **cfg) -> nn.Module:

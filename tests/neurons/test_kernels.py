@@ -194,7 +194,7 @@ def test_auto_in_evaluation_mode_runs_the_eager_scan_whatever_the_size(fresh_bac
 # ----- channels_last through a model -------------------------------------------------------------
 def test_channels_last_cnn_matches_contiguous():
     """The fused LIF scans channels_last conv output in place and hands on the same layout."""
-    from snntrain.registry import build
+    from snntrain.core.registry import build
 
     torch.manual_seed(0)
     neuron = build("neuron", {"name": "lif", "backend": "torch"})
@@ -213,7 +213,7 @@ def test_channels_last_cnn_matches_contiguous():
 
 @pytest.mark.slow
 def test_trainer_channels_last_switch(tmp_path):
-    from snntrain.engine.run import train
+    from snntrain.app import train
     from tests.conftest import SMOKE, compose_config
 
     cfg = compose_config([*SMOKE, "model=cnn", "model.spec=4C3-P2", "trainer.channels_last=true", "T=2"])

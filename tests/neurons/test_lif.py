@@ -4,7 +4,7 @@
 import pytest
 import torch
 
-from snntrain.errors import ConfigError
+from snntrain.core.errors import ConfigError
 from snntrain.neurons.lif import LIF, LIFConfig, lif_multistep
 
 

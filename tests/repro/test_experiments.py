@@ -28,8 +28,8 @@ def compose_or_skip(name: str):
 
 @pytest.mark.parametrize("name", EXPERIMENTS)
 def test_experiment_composes_and_validates(name):
-    from snntrain.engine.run import GROUPS
-    from snntrain.registry import typed
+    from snntrain.app import GROUPS
+    from snntrain.core.registry import typed
 
     cfg = compose_or_skip(name)
     if needs_starting_weights(cfg):  # a fine-tuning row: valid once told which network to start from
@@ -49,7 +49,7 @@ def test_header_names_the_command_and_the_paper_figure(name):
 
 
 def test_the_imagenet_row_builds_sew_resnet34_for_224px_imagenet():
-    from snntrain.engine.run import plan
+    from snntrain.app import plan
 
     assert "CONFIG ONLY" not in (FOLDER / "ratebp_imagenet_sewresnet34.yaml").read_text()
     p = plan(compose_config(["experiment=ratebp_imagenet_sewresnet34"]))  # no data is read
@@ -76,7 +76,7 @@ def test_every_rate_bp_row_is_listed_here():
 
 @pytest.mark.parametrize("name", sorted(OFFICIAL_RATEBP))
 def test_rate_bp_rows_train_what_the_official_code_trains(name):
-    from snntrain.engine.run import plan
+    from snntrain.app import plan
 
     cfg = compose_config([f"experiment={name}"])
     p = plan(cfg)  # no data is read
@@ -97,8 +97,8 @@ def test_the_hosvd_row_fine_tunes_as_the_official_hosvd_code(tmp_path):
     """classification/configs/resnet18_config.yaml and scripts/HOSVD/resnet18/c10_resnet18_var0.8.sh of
     Le-TrungNguyen/NeurIPS2024-ActivationCompression: the last 2 layers trained, BatchNorm in eval
     mode, SGD lr 0.05 momentum 0 weight decay 1e-4, cosine over 50 epochs to 0.1 lr, clip 2, ε 0.8."""
-    from snntrain.engine.run import plan
-    from snntrain.errors import ConfigError
+    from snntrain.app import plan
+    from snntrain.core.errors import ConfigError
     from snntrain.repro.smoke import starting_weights
 
     name = "experiment=hosvd_ratebp_cifar10_resnet19"
@@ -134,7 +134,7 @@ def test_each_row_lists_its_differences_as_lines(name):
 
 @pytest.mark.parametrize("name", PAPER_ROWS)
 def test_the_model_has_the_official_models_parameter_count(name):
-    from snntrain.engine.run import plan
+    from snntrain.app import plan
 
     cfg = compose_or_skip(name)
     assert cfg.paper.params is not None, f"{name}: set paper.params to the official model's count (cite its source)"

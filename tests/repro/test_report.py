@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from snntrain.cli.report import main as report_main
 from snntrain.repro import report
 
 
@@ -63,7 +64,7 @@ def test_rows_without_paper_value_are_method_comparisons_named_by_their_distinct
 def test_main_writes_markdown_and_csv_and_notes_a_missing_matplotlib(tmp_path, monkeypatch, capsys):
     fake_run(tmp_path / "runs" / "r", method="bptt", paper=None, test=0.5, at_val=0.5, best=0.5)
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
-    assert report.main([str(tmp_path / "runs"), "--out", str(tmp_path / "out")]) == 0
+    assert report_main([str(tmp_path / "runs"), "--out", str(tmp_path / "out")]) == 0
     assert "matplotlib is not installed: report.png skipped (pip install -e .[report])" in capsys.readouterr().out
     assert not (tmp_path / "out" / "report.png").exists()
     with (tmp_path / "out" / "report.csv").open() as f:
@@ -74,16 +75,16 @@ def test_main_writes_markdown_and_csv_and_notes_a_missing_matplotlib(tmp_path, m
 def test_png_is_written_when_matplotlib_is_installed(tmp_path):
     pytest.importorskip("matplotlib", reason="matplotlib is optional (pip install -e .[report])")
     fake_run(tmp_path / "r", method="bptt", paper=90.0, test=0.5, at_val=0.5, best=0.5, experiment="e")
-    assert report.main([str(tmp_path)]) == 0
+    assert report_main([str(tmp_path)]) == 0
     assert (tmp_path / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_no_runs_is_an_error_that_says_what_a_run_dir_holds(tmp_path, capsys):
-    assert report.main([str(tmp_path)]) == 2
+    assert report_main([str(tmp_path)]) == 2
     assert "metrics.json and .hydra/config.yaml" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("module", ["snntrain.report", "snntrain.repro.report"])
+@pytest.mark.parametrize("module", ["snntrain.report", "snntrain.cli.report"])
 def test_module_entry_points(tmp_path, module):
     fake_run(tmp_path / "r", method="bptt", paper=None, test=0.5, at_val=0.5, best=0.5)
     done = subprocess.run([sys.executable, "-m", module, str(tmp_path)], capture_output=True, text=True, check=False)
@@ -109,5 +110,5 @@ def test_a_full_disk_while_writing_the_report_exits_74_and_leaves_no_partial_fil
 
     fake_run(tmp_path / "a", method="bptt", paper=None, test=0.9, at_val=0.91, best=0.92)
     out = tmp_path / "out"
-    assert in_child(report.main, [str(tmp_path / "a"), "--out", str(out)], file_size_limit=100) == ("SystemExit", "74")
+    assert in_child(report_main, [str(tmp_path / "a"), "--out", str(out)], file_size_limit=100) == ("SystemExit", "74")
     assert list(out.iterdir()) == []

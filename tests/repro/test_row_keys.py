@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-import snntrain.engine.run as run_module
-import snntrain.registry as registry
-from snntrain.engine.run import plan, train
-from snntrain.errors import ConfigError
+import snntrain.app as run_module
+import snntrain.core.registry as registry
+from snntrain.app import plan, train
+from snntrain.core.errors import ConfigError
 from snntrain.repro.smoke import needs_starting_weights, starting_weights
 from tests.conftest import SMOKE, compose_config
 from tests.repro.fake_roots import materialize

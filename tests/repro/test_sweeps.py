@@ -11,7 +11,7 @@ import yaml
 from hydra import compose, initialize_config_module
 from hydra.core.global_hydra import GlobalHydra
 
-from snntrain import extras
+from snntrain.cli import plugins as extras
 from tests.conftest import SMOKE
 
 
@@ -79,7 +79,7 @@ def test_a_missing_plugin_names_the_extra_to_install(monkeypatch, override, extr
 def test_cli_prints_the_missing_plugin_message_with_its_brackets(tmp_path):
     # A plugin module name that cannot exist stands in for an uninstalled one.
     code = (
-        "import sys; from snntrain import cli, extras;"
+        "import sys; from snntrain.cli import plugins as extras, train as cli;"
         "extras.PLUGINS['hydra/launcher=slurm'] = ('hydra_plugins.not_installed_plugin', 'slurm');"
         "sys.argv = ['snntrain', '-m', 'hydra/launcher=slurm']; cli.main()"
     )

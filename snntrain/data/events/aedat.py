@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from snntrain.core.errors import DatasetError
 from snntrain.data.events.reader import EVENT_DTYPE, EventFileError, checked
-from snntrain.errors import DatasetError
 
 SENSOR_SIZE = 128
 HEADER_START = b"#!AER-DAT"

@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path, PurePosixPath
 
 from snntrain import storage
-from snntrain.errors import DatasetError
+from snntrain.core.errors import DatasetError
 
 
 def unsafe_member(name: str) -> bool:

@@ -20,14 +20,13 @@ from typing import ClassVar
 
 import numpy as np
 
-from snntrain.config.checks import require
+from snntrain.core.checks import require
+from snntrain.core.errors import DatasetError
 from snntrain.data.base import DatasetInfo
 from snntrain.data.events import archive
 from snntrain.data.events.aedat import SENSOR_SIZE, read_recording
 from snntrain.data.events.dataset import EventDataset, EventDatasetConfig, Listing, class_recordings
 from snntrain.data.events.framing import FrameSpec, FramingConfig
-from snntrain.errors import DatasetError
-from snntrain.registry import register
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 SUFFIXES = (".aedat", ".aedat4")
@@ -118,6 +117,5 @@ class CIFAR10DVS(EventDataset):
             archive.extract_folder(path, path.stem, self.root)
 
 
-@register("dataset", "cifar10_dvs", CIFAR10DVSConfig)
 def build_cifar10_dvs(cfg: CIFAR10DVSConfig, seed: int, T: int) -> CIFAR10DVS:
     return CIFAR10DVS(cfg, seed, T)

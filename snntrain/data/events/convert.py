@@ -43,10 +43,10 @@ from rich.progress import (
 )
 
 from snntrain import storage
+from snntrain.core.errors import DatasetError
 from snntrain.data.events import store
 from snntrain.data.events.framing import FrameSpec, frame_events
 from snntrain.data.events.reader import EventFileError, read_events
-from snntrain.errors import DatasetError
 
 log = logging.getLogger("snntrain")
 

@@ -19,12 +19,12 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from snntrain.config.checks import one_of, require
+from snntrain.core.checks import one_of, require
+from snntrain.core.errors import DatasetError
 from snntrain.data.base import DataBundle, DatasetConfig, DatasetInfo, Split
 from snntrain.data.events import convert
 from snntrain.data.events.framing import FrameSpec, FramingConfig
 from snntrain.data.vision import with_validation
-from snntrain.errors import DatasetError
 
 Listing = tuple[list[Path], np.ndarray]
 

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from snntrain.config.checks import one_of, require
+from snntrain.core.checks import one_of, require
 
 CHANNELS = 2
 # Tonic's NMNIST(first_saccade_only=True) keeps t < 100 ms: the first of the three 100 ms saccades.

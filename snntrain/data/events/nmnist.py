@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from snntrain.core.errors import DatasetError
 from snntrain.data.base import DatasetInfo
 from snntrain.data.events import archive
 from snntrain.data.events.dataset import EventDataset, EventDatasetConfig, Listing, class_recordings
 from snntrain.data.events.framing import FrameSpec
 from snntrain.data.events.reader import read_events
-from snntrain.errors import DatasetError
-from snntrain.registry import register
 
 INFO = DatasetInfo(input_shape=(2, 34, 34), num_classes=10)
 SPLITS = {"train": "Train", "test": "Test"}
@@ -69,6 +68,5 @@ class NMNIST(EventDataset):
         )
 
 
-@register("dataset", "nmnist", NMNISTConfig)
 def build_nmnist(cfg: NMNISTConfig, seed: int, T: int) -> NMNIST:
     return NMNIST(cfg, seed, T)

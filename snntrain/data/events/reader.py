@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from tonic.io import read_mnist_file
 
-from snntrain.errors import DatasetError
+from snntrain.core.errors import DatasetError
 
 SENSOR_WIDTH = SENSOR_HEIGHT = 34
 BYTES_PER_EVENT = 5

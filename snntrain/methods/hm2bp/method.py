@@ -16,13 +16,12 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from snntrain.config.checks import one_of, positive, require
-from snntrain.errors import ConfigError
+from snntrain.core.checks import one_of, positive, require
+from snntrain.core.errors import ConfigError
 from snntrain.methods.base import GradientMethod, StepResult, plain_backward
 from snntrain.methods.hm2bp.output import count_loss
 from snntrain.methods.hm2bp.rules import Fallbacks
 from snntrain.methods.hm2bp.stage import NetworkFunction, OutputTricks, Run, Stage, stages_of
-from snntrain.registry import register
 
 PSP_DELAYS = ["official", "paper"]
 
@@ -133,6 +132,5 @@ class HM2BP(GradientMethod):
         return StepResult(loss.detach(), counts.detach())
 
 
-@register("method", "hm2bp", HM2BPConfig)
 def build_hm2bp(cfg: HM2BPConfig, T: int) -> HM2BP:
     return HM2BP(cfg, T)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from snntrain.errors import ConfigError
+from snntrain.core.errors import ConfigError
 from snntrain.layers import Flatten
 from snntrain.methods.hm2bp.output import force_target_spikes, lateral_factor
 from snntrain.methods.hm2bp.psp import PSPKernel, psp_matrix

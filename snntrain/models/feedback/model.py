@@ -16,14 +16,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from snntrain.config.checks import one_of, positive, require
+from snntrain.core.checks import one_of, positive, require
 from snntrain.layers import Flatten
 from snntrain.models.base import NeuronFactory, SpikingNet
 from snntrain.models.feedback.block import INPUT_AVERAGES, FeedbackBlock
 from snntrain.models.feedback.neurons import rate_neurons
 from snntrain.models.feedback.spec import parse_spec
 from snntrain.models.feedback.synapse import Synapse, weight_matrix
-from snntrain.registry import register
 
 
 @dataclass
@@ -58,7 +57,6 @@ def scale_to_contraction(synapse: Synapse, threshold: float, contraction: float)
         weight.mul_(contraction * threshold / torch.linalg.matrix_norm(weight_matrix(weight), ord=2))
 
 
-@register("model", "feedback", FeedbackConfig)
 def build_feedback(cfg: FeedbackConfig, input_shape: tuple[int, ...], num_classes: int, neuron: NeuronFactory) -> SpikingNet:
     """The network of ``model.spec``; its neurons are ``neuron=lif`` (one per spiking layer)."""
     spec = parse_spec(cfg.spec, input_shape)

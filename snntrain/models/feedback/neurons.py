@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import torch
 
-from snntrain.config.checks import require
-from snntrain.errors import ConfigError
+from snntrain.core.checks import require
+from snntrain.core.errors import ConfigError
 from snntrain.neurons.lif import LIF
 from snntrain.neurons.surrogate import spike
 

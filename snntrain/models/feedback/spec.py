@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from snntrain.errors import ConfigError
+from snntrain.core.errors import ConfigError
 
 _TOKEN = re.compile(r"^(?P<feedback>F)?(?P<width>\d+)(?:(?P<kind>DC|C)(?P<kernel>\d+)(?:s(?P<stride>\d+))?(?:p(?P<padding>\d+))?)?$")
 KINDS = {None: "linear", "C": "conv", "DC": "deconv"}

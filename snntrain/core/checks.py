@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from snntrain.errors import ConfigError
+from snntrain.core.errors import ConfigError
 
 
 def require(ok: bool, key: str, value: object, allowed: str) -> None:

@@ -8,15 +8,15 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
+from snntrain.core.errors import SnntrainError, fail
 from snntrain.engine.signals import StopRequest, StopSignal, stopping_on_signals
-from snntrain.errors import SnntrainError, fail
 
 
 @hydra.main(version_base="1.3", config_path="pkg://snntrain.configs", config_name="train")
 def _main(cfg: DictConfig) -> float | None:
+    from snntrain.app import train
+    from snntrain.core.registry import typed
     from snntrain.engine import distributed
-    from snntrain.engine.run import train
-    from snntrain.registry import typed
 
     run_dir = HydraConfig.get().runtime.output_dir
     try:
@@ -35,9 +35,10 @@ def main() -> None:
         # Imported once the signals are handled, so that Ctrl-C in the seconds torch takes is one line too; it
         # takes effect after the imports, since an import cut half-way leaves its modules broken.
         with StopRequest() as stop:
-            import snntrain.components  # noqa: F401  (registers schemas before Hydra composes)
+            from snntrain.core.registry import register_schemas
+            register_schemas()  # before Hydra composes
+            from snntrain.cli.plugins import require_plugins
             from snntrain.engine import distributed
-            from snntrain.extras import require_plugins
         if stop.signum is not None:
             raise StopSignal(stop.signum)
         try:

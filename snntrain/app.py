@@ -8,8 +8,9 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-import snntrain.components  # noqa: F401  (registers every component)
-from snntrain.config.checks import require
+from snntrain.core.checks import require
+from snntrain.core.errors import DatasetError
+from snntrain.core.registry import build, typed
 from snntrain.data import DataBundle
 from snntrain.data.base import require_samples
 from snntrain.data.events.preview import class_examples_image
@@ -17,8 +18,6 @@ from snntrain.engine import checkpoint, distributed, finetune, resume
 from snntrain.engine.host_memory import retain_freed_memory
 from snntrain.engine.seeding import seed_everything
 from snntrain.engine.trainer import Trainer, prepare_run_dir
-from snntrain.errors import DatasetError
-from snntrain.registry import build, typed
 
 GROUPS = ["neuron", "model", "method", "compression", "dataset", "optimizer", "scheduler", "trainer", "logger"]
 
@@ -105,3 +104,12 @@ def make_trainer(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int 
         poisson_scale=dcfg.poisson_scale, augment=dcfg.augment, config_dict=config,
         rank=rank, world_size=world_size, start=start, loader_workers=dcfg.loader_workers,
     )
+
+
+def prepare(cfg: DictConfig) -> bool:
+    """Prepare ``cfg.dataset`` for ``cfg.T`` steps; False when the dataset has nothing to prepare."""
+    source = build("dataset", cfg.dataset, cfg.seed, cfg.T)
+    if not hasattr(source, "prepare"):
+        return False
+    source.prepare()
+    return True

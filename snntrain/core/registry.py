@@ -1,42 +1,41 @@
-"""Component registries: each component registers its typed config next to its code.
+"""Component registry: ``(group, name)`` -> a typed config schema and its builder.
 
-``register(group, name, config_cls)`` stores the builder and its dataclass schema. The schema
-is also put in Hydra's ConfigStore under ``schema/<group>/<name>``, so that the YAML file
-``configs/<group>/<name>.yaml`` can extend it and Hydra type-checks overrides while composing.
+The built-in components are listed in ``core/catalog.py`` as ``module:attribute`` strings and imported
+on first use. ``register_schemas()`` puts every schema in Hydra's ConfigStore under
+``schema/<group>/<name>``, so that the YAML file ``configs/<group>/<name>.yaml`` can extend it and
+Hydra type-checks overrides while composing.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
-from snntrain.config.checks import require
-from snntrain.errors import ConfigError
+from snntrain.core.catalog import BUILT_IN, Component
+from snntrain.core.checks import require
+from snntrain.core.errors import ConfigError
 
 
-@dataclass(frozen=True)
-class Entry:
-    config_cls: type
-    builder: Callable[..., Any]
+def _components() -> dict[str, dict[str, Component]]:
+    table: dict[str, dict[str, Component]] = {}
+    for component in BUILT_IN:
+        table.setdefault(component.group, {})[component.name] = component
+    return table
 
 
-_REGISTRY: dict[str, dict[str, Entry]] = {}
+_REGISTRY = _components()
 
 
-def register(group: str, name: str, config_cls: type) -> Callable:
-    """Decorator: register ``builder`` as option ``name`` of config group ``group``."""
+def register_schemas() -> None:
+    """Store every component's schema in Hydra's ConfigStore (``schema/<group>/<name>``); call before composing."""
+    from hydra.core.config_store import ConfigStore
 
-    def wrap(builder: Callable) -> Callable:
-        _REGISTRY.setdefault(group, {})[name] = Entry(config_cls, builder)
-        ConfigStore.instance().store(group=f"schema/{group}", name=name, node=config_cls)
-        return builder
-
-    return wrap
+    store = ConfigStore.instance()
+    for group, table in _REGISTRY.items():
+        for name, component in table.items():
+            store.store(group=f"schema/{group}", name=name, node=component.config_cls)
 
 
 def options(group: str) -> list[str]:
@@ -44,7 +43,7 @@ def options(group: str) -> list[str]:
     return sorted(_REGISTRY.get(group, {}))
 
 
-def entry(group: str, name: str) -> Entry:
+def entry(group: str, name: str) -> Component:
     """The registry entry for ``group/name``; a ConfigError lists the valid names otherwise."""
     try:
         return _REGISTRY[group][name]
@@ -97,4 +96,4 @@ def finite(value: Any) -> bool:
 def build(group: str, node: DictConfig | dict, *args: Any, **kwargs: Any) -> Any:
     """Build the component ``group/node.name`` from its validated config."""
     cfg = typed(group, node)
-    return entry(group, cfg.name).builder(cfg, *args, **kwargs)
+    return entry(group, cfg.name).build(cfg, *args, **kwargs)

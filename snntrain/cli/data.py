@@ -10,19 +10,10 @@ import hydra
 from omegaconf import DictConfig
 from rich.console import Console
 
-import snntrain.components  # noqa: F401  (registers schemas before Hydra composes)
+from snntrain.app import prepare
+from snntrain.core.errors import SnntrainError, fail
+from snntrain.core.registry import register_schemas
 from snntrain.engine.signals import stopping_on_signals
-from snntrain.errors import SnntrainError, fail
-from snntrain.registry import build
-
-
-def prepare(cfg: DictConfig) -> bool:
-    """Prepare ``cfg.dataset`` for ``cfg.T`` steps; False when the dataset has nothing to prepare."""
-    source = build("dataset", cfg.dataset, cfg.seed, cfg.T)
-    if not hasattr(source, "prepare"):
-        return False
-    source.prepare()
-    return True
 
 
 @hydra.main(version_base="1.3", config_path="pkg://snntrain.configs", config_name="train")
@@ -37,4 +28,5 @@ def _main(cfg: DictConfig) -> None:
 
 def main() -> None:
     with stopping_on_signals("snntrain-data"):
+        register_schemas()  # before Hydra composes
         _main()

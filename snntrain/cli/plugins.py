@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 
-from snntrain.errors import SnntrainError
+from snntrain.core.errors import SnntrainError
 
 # override prefix -> (plugin module, pip extra)
 PLUGINS = {

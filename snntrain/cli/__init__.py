@@ -1,0 +1,1 @@
+"""The commands: ``snntrain`` (train.py), ``snntrain-data`` (data.py), ``snntrain-report`` (report.py)."""

@@ -1,0 +1,76 @@
+"""Every built-in component, one line each: adding a model, method, neuron, codec or dataset is its own
+module plus one line here.
+
+A line names the config group and option, the dataclass schema of ``<group>.*`` and the builder, both
+as ``module:attribute`` strings: nothing is imported until a command asks for the component (or for
+the schemas, before Hydra composes), so this list sits at the bottom of the package and points up.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Component:
+    """One option of a config group: its schema dataclass and builder, as ``module:attribute`` strings."""
+
+    group: str
+    name: str
+    schema: str
+    builder: str
+
+    @property
+    def config_cls(self) -> type:
+        return resolve(self.schema)
+
+    @property
+    def build(self) -> Callable[..., Any]:
+        return resolve(self.builder)
+
+
+def resolve(reference: str) -> Any:
+    """The object ``module:attribute`` names, importing its module."""
+    module, _, attribute = reference.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+BUILT_IN = [
+    Component("neuron", "cuba", "snntrain.neurons.cuba:CUBAConfig", "snntrain.neurons.cuba:build_cuba"),
+    Component("neuron", "lif", "snntrain.neurons.lif:LIFConfig", "snntrain.neurons.lif:build_lif"),
+    Component("model", "cnn", "snntrain.models.cnn:CNNConfig", "snntrain.models.cnn:build_cnn"),
+    Component("model", "feedback", "snntrain.models.feedback.model:FeedbackConfig", "snntrain.models.feedback.model:build_feedback"),
+    Component("model", "mlp", "snntrain.models.mlp:MLPConfig", "snntrain.models.mlp:build_mlp"),
+    Component("model", "resnet19", "snntrain.models.resnet:ResNetConfig", "snntrain.models.resnet:build_resnet19"),
+    Component("model", "sew_resnet34", "snntrain.models.resnet:SEWResNetConfig", "snntrain.models.resnet:build_sew_resnet34"),
+    Component("model", "vgg11", "snntrain.models.vgg:VGGConfig", "snntrain.models.vgg:build_vgg11"),
+    Component("method", "bptt", "snntrain.methods.bptt:BPTTConfig", "snntrain.methods.bptt:build_bptt"),
+    Component("method", "hm2bp", "snntrain.methods.hm2bp.method:HM2BPConfig", "snntrain.methods.hm2bp.method:build_hm2bp"),
+    Component("method", "onestep", "snntrain.methods.onestep:OneStepConfig", "snntrain.methods.onestep:build_onestep"),
+    Component("method", "ratebp", "snntrain.methods.ratebp:RateBPConfig", "snntrain.methods.ratebp:build_ratebp"),
+    Component("compression", "bitpack", "snntrain.compress.bitpack:BitpackConfig", "snntrain.compress.bitpack:build_bitpack"),
+    Component("compression", "hosvd", "snntrain.compress.hosvd:HOSVDConfig", "snntrain.compress.hosvd:build_hosvd"),
+    Component("compression", "none", "snntrain.compress.base:NoCompressionConfig", "snntrain.compress.base:build_none"),
+    Component("dataset", "cifar10", "snntrain.data.vision:CIFAR10Config", "snntrain.data.vision:build_cifar10"),
+    Component("dataset", "cifar100", "snntrain.data.vision:CIFAR100Config", "snntrain.data.vision:build_cifar100"),
+    Component("dataset", "cifar10_dvs", "snntrain.data.events.cifar10_dvs:CIFAR10DVSConfig", "snntrain.data.events.cifar10_dvs:build_cifar10_dvs"),
+    Component("dataset", "digits", "snntrain.data.digits:DigitsConfig", "snntrain.data.digits:build_digits"),
+    Component("dataset", "fashion_mnist", "snntrain.data.vision:FashionMNISTConfig", "snntrain.data.vision:build_fashion_mnist"),
+    Component("dataset", "imagenet", "snntrain.data.imagenet:ImageNetConfig", "snntrain.data.imagenet:build_imagenet"),
+    Component("dataset", "mnist", "snntrain.data.vision:MNISTConfig", "snntrain.data.vision:build_mnist"),
+    Component("dataset", "nmnist", "snntrain.data.events.nmnist:NMNISTConfig", "snntrain.data.events.nmnist:build_nmnist"),
+    Component("dataset", "synthetic", "snntrain.data.synthetic:SyntheticConfig", "snntrain.data.synthetic:build_synthetic"),
+    Component("optimizer", "adam", "snntrain.engine.optim:AdamConfig", "snntrain.engine.optim:build_adam"),
+    Component("optimizer", "adamw", "snntrain.engine.optim:AdamWConfig", "snntrain.engine.optim:build_adamw"),
+    Component("optimizer", "sgd", "snntrain.engine.optim:SGDConfig", "snntrain.engine.optim:build_sgd"),
+    Component("scheduler", "cosine", "snntrain.engine.optim:CosineConfig", "snntrain.engine.optim:build_cosine"),
+    Component("scheduler", "inv_sqrt", "snntrain.engine.optim:InvSqrtConfig", "snntrain.engine.optim:build_inv_sqrt"),
+    Component("scheduler", "multistep", "snntrain.engine.optim:MultiStepConfig", "snntrain.engine.optim:build_multistep"),
+    Component("scheduler", "none", "snntrain.engine.optim:NoScheduleConfig", "snntrain.engine.optim:build_none"),
+    Component("scheduler", "step", "snntrain.engine.optim:StepConfig", "snntrain.engine.optim:build_step"),
+    Component("trainer", "default", "snntrain.engine.trainer:TrainerConfig", "snntrain.engine.trainer:build_trainer_config"),
+    Component("logger", "none", "snntrain.engine.logger:NoLoggerConfig", "snntrain.engine.logger:build_no_logger"),
+    Component("logger", "tensorboard", "snntrain.engine.logger:TensorBoardConfig", "snntrain.engine.logger:build_tensorboard"),
+]
