@@ -145,7 +145,7 @@ def check_config(path: Path, saved: dict[str, Any], config: dict[str, Any]) -> d
     if refused:
         listed = "; ".join(f"{key}: {old[key]!r} in the checkpoint, {new[key]!r} now" for key in refused)
         raise CheckpointError(
-            f"cannot resume from {path}: {listed}. A resumed run keeps what the run is (README: Resuming a run); "
+            f"cannot resume from {path}: {listed}. A resumed run keeps what the run is (docs/cli.md: Resuming a run); "
             f"resume with the checkpoint's values, or start a new run from its weights with trainer.init_from={path}."
         )
     return {key: (old[key], new[key]) for key in differing}

@@ -9,7 +9,7 @@ are O(k), not O(T).
 How accurate it is: the T-k early outputs enter the loss as constants and the credit the state
 carries from the last k steps into the earlier ones is dropped, so no contraction bound applies to
 a layered network; ``python scripts/bench.py onestep_gradient`` measures the cosine with BPTT's
-gradient for τ, k and the encoder (README, "When is one-step accurate?"). Only the last k outputs
+gradient for τ, k and the encoder (docs/methods.md: "When is one-step accurate?"). Only the last k outputs
 pass a gradient, so its size is about k/T of BPTT's: irrelevant to Adam, with SGD scale the
 learning rate.
 

@@ -118,11 +118,11 @@ def test_default_config_has_no_paper_figure():
     assert cfg.paper.value is None and cfg.paper.source is None
 
 
-def test_the_readme_table_of_rows_is_generated_from_the_row_files():
+def test_the_docs_table_of_rows_is_generated_from_the_row_files():
     from snntrain.repro import rows
 
-    readme = Path(__file__).resolve().parents[2] / "README.md"
-    assert rows.main(["--check", str(readme)]) == 0, "run: python -m snntrain.repro.rows --write README.md"
+    page = Path(__file__).resolve().parents[2] / "docs" / "reproduce.md"
+    assert rows.main(["--check", str(page)]) == 0, "run: python -m snntrain.repro.rows --write docs/reproduce.md"
 
 
 @pytest.mark.parametrize("name", PAPER_ROWS)
