@@ -32,6 +32,7 @@ from snntrain import storage
 from snntrain.compress import Codec, SavedTensorMeter, saving
 from snntrain.core.checks import one_of, positive, require
 from snntrain.core.errors import SnntrainError
+from snntrain.core.method import GradientMethod
 from snntrain.data import ENCODERS, BatchLoader, DataBundle
 from snntrain.data.augment import AugmentConfig
 from snntrain.engine import checkpoint, distributed, finetune, resume
@@ -40,7 +41,6 @@ from snntrain.engine.layout import conv_memory_format
 from snntrain.engine.logger import RunLogger
 from snntrain.engine.seeding import rng_state, set_rng_state
 from snntrain.engine.signals import StopRequest, TrainingInterrupted
-from snntrain.methods import GradientMethod
 from snntrain.neurons import reset_states
 
 log = logging.getLogger("snntrain")

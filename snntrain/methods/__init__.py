@@ -1,6 +1,2 @@
-"""Gradient methods behind one interface: ``method=bptt|ratebp|onestep|hm2bp``."""
-
-from snntrain.methods import bptt, hm2bp, onestep, ratebp  # noqa: F401  (registration)
-from snntrain.methods.base import GradientMethod, StepResult
-
-__all__ = ["GradientMethod", "StepResult"]
+"""Gradient methods behind one interface (``core/method.py``): ``method=bptt|ratebp|onestep|hm2bp``,
+each in its own room, listed in ``core/catalog.py``."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from snntrain.methods.base import GradientMethod, StepResult, plain_backward
+from snntrain.core.method import GradientMethod, StepResult, plain_backward
 
 
 @dataclass

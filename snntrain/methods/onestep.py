@@ -38,8 +38,8 @@ import torch
 
 from snntrain.core.checks import one_of, require
 from snntrain.core.errors import ConfigError
+from snntrain.core.method import GradientMethod, StepResult, plain_backward
 from snntrain.layers.bn_updates import updated_once
-from snntrain.methods.base import GradientMethod, StepResult, plain_backward
 from snntrain.methods.time_chunks import run_in_chunks
 from snntrain.models.feedback.adjoint import SOLVERS
 from snntrain.neurons import detach_states

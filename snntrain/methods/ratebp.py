@@ -23,7 +23,7 @@ import torch
 
 from snntrain.core.checks import one_of
 from snntrain.core.errors import ConfigError
-from snntrain.methods.base import GradientMethod, StepResult, plain_backward
+from snntrain.core.method import GradientMethod, StepResult, plain_backward
 from snntrain.methods.time_chunks import run_in_chunks
 from snntrain.neurons.modes import RATE, RECORD, implicit_layers, rate_mode, without_rate_mode
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from snntrain.app import Plan, plan
-from snntrain.methods import StepResult
+from snntrain.core.method import StepResult
 from snntrain.neurons import reset_states
 from tests.conftest import compose_config
 

@@ -18,7 +18,7 @@ from torch import nn
 
 from snntrain.core.checks import one_of, positive, require
 from snntrain.core.errors import ConfigError
-from snntrain.methods.base import GradientMethod, StepResult, plain_backward
+from snntrain.core.method import GradientMethod, StepResult, plain_backward
 from snntrain.methods.hm2bp.output import count_loss
 from snntrain.methods.hm2bp.rules import Fallbacks
 from snntrain.methods.hm2bp.stage import NetworkFunction, OutputTricks, Run, Stage, stages_of

@@ -44,6 +44,10 @@ class GradientMethod(ABC):
         self.cfg = cfg
         self.T = T
 
+    def check(self, model: nn.Module) -> None:
+        """Raise ConfigError when ``model`` lacks a capability this method needs (``core/capabilities.py``)
+        or has a layer it would ignore; called once before any data is read. Every model passes by default."""
+
     @abstractmethod
     def step(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, backward: Backward = plain_backward) -> StepResult:
         """Run one training step on time-major input ``x`` [T, B, ...] and labels ``y`` [B]."""
