@@ -55,9 +55,7 @@ def plan(cfg: DictConfig) -> Plan:
         "LIF has not; set neuron=lif, or method=hm2bp",
     )
     cfgs["trainer"].check_model(model)
-    check = getattr(method, "check", None)
-    if check is not None:
-        check(model, cfgs)
+    method.check(model)
     finetune.prepare(model, cfgs["trainer"].init_from, cfgs["trainer"].finetune_last)
     optimizer = build("optimizer", cfg.optimizer, model)
     scheduler = build("scheduler", cfg.scheduler, optimizer, cfgs["trainer"].max_epochs)

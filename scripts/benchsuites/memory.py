@@ -22,7 +22,7 @@ from hydra.core.global_hydra import GlobalHydra
 
 from snntrain.compress import SavedTensorMeter, saving
 from snntrain.core.errors import ConfigError
-from snntrain.core.registry import build, options, register_schemas, typed
+from snntrain.core.registry import build, options, register_schemas
 from snntrain.engine.trainer import resolve_device
 from snntrain.neurons import reset_states
 
@@ -72,7 +72,7 @@ def measure(method_name: str, scheme: str, T: int, args, device: torch.device) -
     model = build("model", cfg.model, INPUT_SHAPE, CLASSES, build("neuron", cfg.neuron)).to(device)
     method = build("method", cfg.method, T)
     if getattr(method, "check", None) is not None:
-        method.check(model, {group: typed(group, cfg[group]) for group in ("neuron", "model", "method", "compression")})
+        method.check(model)
     codec = build("compression", cfg.compression)
     codec.check(model, method)
     x = (torch.rand(T, args.batch, *INPUT_SHAPE, device=device) < args.density).float()

@@ -44,7 +44,7 @@ class GradientMethod(ABC):
         self.cfg = cfg
         self.T = T
 
-    def check(self, model: nn.Module) -> None:
+    def check(self, model: nn.Module) -> None:  # noqa: B027  (optional: most methods take any model)
         """Raise ConfigError when ``model`` lacks a capability this method needs (``core/capabilities.py``)
         or has a layer it would ignore; called once before any data is read. Every model passes by default."""
 

@@ -69,7 +69,7 @@ class OneStepConfig:
 class OneStep(GradientMethod):
     name = "onestep"
 
-    def check(self, model, cfgs) -> None:
+    def check(self, model) -> None:
         """``1 <= k <= T``: k differentiable steps out of T; the feedback-only keys need a feedback network.
 
         The ``adjoint_*`` keys stay allowed under ``implicit=jfb`` on a feedback network, so that one

@@ -44,7 +44,7 @@ class RateBPConfig:
 class RateBP(GradientMethod):
     name = "ratebp"
 
-    def check(self, model, cfgs) -> None:
+    def check(self, model) -> None:
         """Reject models the rate pass cannot run: feedback layers, neurons without rate mode."""
         if implicit_layers(model):
             raise ConfigError(

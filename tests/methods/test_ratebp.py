@@ -161,4 +161,4 @@ def test_neurons_without_rate_mode_are_rejected_by_name():
     p = build(["method=ratebp"])
     model = torch.nn.Sequential(torch.nn.Linear(4, 4), CountingNeuron(), torch.nn.BatchNorm1d(4))
     with pytest.raises(ConfigError, match=r"support rate mode; these do not: \['1', '2'\]"):
-        p.method.check(model, p.cfgs)
+        p.method.check(model)

@@ -97,14 +97,11 @@ class HM2BP(GradientMethod):
         self.tricks = OutputTricks(cfg.lateral_factor, cfg.forced_target_spikes, cfg.desired)
         self.fallbacks = Fallbacks(cfg.silent_effect, cfg.silent_side_ratio, cfg.silent_count_ratio)
 
-    def check(self, model: nn.Module, cfgs: dict) -> None:
+    def check(self, model: nn.Module) -> None:
         """ConfigError unless ``model`` is CUBA stages with a spiking output (before any data is read)."""
-        readout = getattr(cfgs.get("model"), "readout", "spikes")
+        readout = getattr(model, "readout", "spikes")
         if readout != "spikes":
             raise ConfigError(f"model.readout={readout!r} is not allowed with method=hm2bp: the output layer must spike. Set model.readout=spikes.")
-        neuron = getattr(cfgs.get("neuron"), "name", "cuba")
-        if neuron != "cuba":
-            raise ConfigError(f"neuron={neuron} is not allowed with method=hm2bp: it needs the current-based LIF. Set neuron=cuba.")
         self.stages(model)
 
     def stages(self, model: nn.Module) -> list[Stage]:

@@ -74,7 +74,7 @@ def stages_of(body: nn.Sequential, window_tau_m: float, delayed: bool) -> list[S
             stages.append(stage)
             rule, flatten = None, False
         elif getattr(layer, "is_spiking", False):
-            raise ConfigError(f"method=hm2bp needs neuron=cuba; {where} is another neuron. Set neuron=cuba.")
+            raise ConfigError(f"neuron={type(layer).__name__.lower()} is not allowed with method=hm2bp ({where}): it needs the current-based LIF. Set neuron=cuba.")
         else:
             if rule is not None:
                 raise ConfigError(
