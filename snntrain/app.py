@@ -14,10 +14,17 @@ from snntrain.core.registry import build, typed
 from snntrain.data import DataBundle
 from snntrain.data.base import require_samples
 from snntrain.data.events.preview import class_examples_image
+from snntrain.data.pipeline import input_pipeline
 from snntrain.engine import checkpoint, distributed, finetune, resume
 from snntrain.engine.host_memory import retain_freed_memory
 from snntrain.engine.seeding import seed_everything
-from snntrain.engine.trainer import Trainer, prepare_run_dir
+from snntrain.engine.trainer import (
+    RunContext,
+    Trainer,
+    TrainingParts,
+    prepare_run_dir,
+    resolve_device,
+)
 
 GROUPS = ["neuron", "model", "method", "compression", "dataset", "optimizer", "scheduler", "trainer", "logger"]
 
@@ -96,12 +103,13 @@ def make_trainer(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int 
     logger = build("logger", cfg.logger, Path(run_dir), rank == 0)
     if dcfg.encoder == "events":
         logger.images("data/event_frames", class_examples_image(data.train))
-    return Trainer(
-        p.cfgs["trainer"], p.model, p.method, p.optimizer, p.scheduler, p.codec, data, p.T, dcfg.encoder,
-        Path(run_dir), logger, seed=p.seed, batch_size=dcfg.batch_size, eval_batch_size=dcfg.eval_batch_size,
-        poisson_scale=dcfg.poisson_scale, augment=dcfg.augment, config_dict=config,
-        rank=rank, world_size=world_size, start=start, loader_workers=dcfg.loader_workers,
+    tcfg = p.cfgs["trainer"]
+    pipeline = input_pipeline(
+        data, dcfg, p.T, p.seed, rank, world_size, tcfg.limit_batches, tcfg.limit_eval_batches,
+        pin_memory=resolve_device(tcfg.device).type == "cuda",
     )
+    parts = TrainingParts(p.model, p.method, p.optimizer, p.scheduler, p.codec)
+    return Trainer(tcfg, parts, pipeline, RunContext(Path(run_dir), logger, rank, world_size, config, start))
 
 
 def prepare(cfg: DictConfig) -> bool:

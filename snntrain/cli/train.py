@@ -9,6 +9,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from snntrain.core.errors import SnntrainError, fail
+from snntrain.core.metrics import RunMetrics
 from snntrain.engine.signals import StopRequest, StopSignal, stopping_on_signals
 
 
@@ -27,7 +28,7 @@ def _main(cfg: DictConfig) -> float | None:
     except SnntrainError as err:
         fail(err)
     # Sweepers (Optuna) optimise what the task returns: validation accuracy when there is one.
-    return metrics["best_val_acc"] if metrics["best_val_acc"] is not None else metrics["test_acc"]
+    return RunMetrics.from_dict(metrics).selection_score()
 
 
 def main() -> None:
