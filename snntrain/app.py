@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
 from omegaconf import DictConfig, OmegaConf
 
 from snntrain.core.checks import require
@@ -15,7 +17,7 @@ from snntrain.data import DataBundle
 from snntrain.data.base import require_samples
 from snntrain.data.events.preview import class_examples_image
 from snntrain.data.pipeline import input_pipeline
-from snntrain.engine import checkpoint, distributed, finetune, resume
+from snntrain.engine import checkpoint, distributed, finetune, resume, threads
 from snntrain.engine.host_memory import retain_freed_memory
 from snntrain.engine.seeding import seed_everything
 from snntrain.engine.trainer import (
@@ -26,6 +28,7 @@ from snntrain.engine.trainer import (
     resolve_device,
 )
 
+log = logging.getLogger("snntrain")
 GROUPS = ["neuron", "model", "method", "compression", "dataset", "optimizer", "scheduler", "trainer", "logger"]
 
 
@@ -85,6 +88,7 @@ def make_trainer(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int 
     against this config, the run dir prepared, then the data read (unless ``data`` is given)."""
     retain_freed_memory()
     p = plan(cfg)
+    use_threads(p.cfgs["trainer"].threads)
     config = OmegaConf.to_container(cfg, resolve=True)
     folder = Path(run_dir) / checkpoint.FOLDER
     start = resume.choose(p.cfgs["trainer"].resume, folder, config, world_size, p.model, p.optimizer)
@@ -110,6 +114,13 @@ def make_trainer(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int 
     )
     parts = TrainingParts(p.model, p.method, p.optimizer, p.scheduler, p.codec)
     return Trainer(tcfg, parts, pipeline, RunContext(Path(run_dir), logger, rank, world_size, config, start))
+
+
+def use_threads(setting: str) -> None:
+    """Set torch's intra-op thread count as ``trainer.threads`` says, and log the choice."""
+    choice = threads.choose(setting)
+    torch.set_num_threads(choice.threads)
+    log.info(f"{choice.threads} CPU thread{'s' * (choice.threads != 1)} ({choice.reason}).")
 
 
 def prepare(cfg: DictConfig) -> bool:

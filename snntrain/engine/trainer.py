@@ -67,6 +67,7 @@ class TrainerConfig:
     finetune_last: int | None = None  # train only the last N conv/linear layers; the rest frozen, in eval mode
     bn_eval: bool = False  # BatchNorm layers in eval mode while training (the HOSVD paper's fine-tuning)
     dist_timeout_s: float = 600.0  # under torchrun: how long a collective waits for a rank that stopped answering
+    threads: str = "auto"  # intra-op CPU threads: auto (the CPUs this process may use, less the busy ones; engine/threads.py) or a count
 
     def __post_init__(self) -> None:
         require(self.max_epochs > 0, "trainer.max_epochs", self.max_epochs, "it must be > 0")
@@ -78,6 +79,10 @@ class TrainerConfig:
         require(self.keep_checkpoints >= 1, "trainer.keep_checkpoints", self.keep_checkpoints, "it must be >= 1")
         one_of("trainer.on_nonfinite", self.on_nonfinite, ["stop", "skip_batch"])
         positive("trainer.dist_timeout_s", self.dist_timeout_s)
+        require(
+            self.threads == "auto" or (self.threads.isdigit() and int(self.threads) >= 1), "trainer.threads", self.threads,
+            "auto, or a number of threads >= 1",
+        )
         require(self.finetune_last is None or self.finetune_last >= 1, "trainer.finetune_last", self.finetune_last, "null (train every layer) or >= 1")
         require(
             self.finetune_last is None or self.init_from is not None, "trainer.finetune_last", self.finetune_last,
