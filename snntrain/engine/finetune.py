@@ -47,9 +47,14 @@ def prepare(model: nn.Module, init_from: str | None, last: int | None) -> None:
     frozen = frozen_modules(model, last)  # a layer count the model cannot meet fails before any file is read
     if init_from is not None:
         path = Path(init_from).expanduser()
-        state = checkpoint.load(path)
-        checkpoint.check_compatible(model, state["model"], path)
-        model.load_state_dict(state["model"])
+        if path.suffix == ".nir":  # a NIR graph (snntrain-export, docs/nir.md)
+            from snntrain.export import nir_weights
+
+            weights = nir_weights(model, path)
+        else:
+            weights = checkpoint.load(path)["model"]
+        checkpoint.check_compatible(model, weights, path)
+        model.load_state_dict(weights)
     modules = dict(model.named_modules())
     for name in frozen:
         for parameter in modules[name].parameters():

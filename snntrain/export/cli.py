@@ -19,6 +19,7 @@ from rich.console import Console
 from snntrain import storage
 from snntrain.engine.signals import stopping_on_signals
 from snntrain.errors import SnntrainError, fail
+from snntrain.export import require_nir
 
 PROG = "snntrain-export"
 
@@ -38,14 +39,13 @@ def parser() -> argparse.ArgumentParser:
 
 def export(source: Path, out: Path | None, dt: float | None) -> str:
     """Write ``source``'s network as NIR; the line to print."""
-    try:
-        import nir
+    require_nir(PROG)
+    import nir
 
-        from snntrain.export import trained
-        from snntrain.export.neurons import DT
-        from snntrain.export.to_nir import to_nir
-    except ImportError as err:
-        raise SnntrainError(f"{PROG} needs the nir package ({err}). Install it with: pip install -e .[nir]  (or pip install 'snntrain[nir]')") from None
+    from snntrain.export import trained
+    from snntrain.export.neurons import DT
+    from snntrain.export.to_nir import to_nir
+
     dt = DT if dt is None else dt
     if not (math.isfinite(dt) and dt > 0):
         raise SnntrainError(f"--dt={dt} is not allowed: seconds per step must be a number > 0.")

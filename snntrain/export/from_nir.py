@@ -6,6 +6,7 @@
 
 The readout is ``spikes`` when the last node is a neuron, ``mean`` otherwise. A graph that is not a
 chain from one Input to one Output, or holds another node, is refused with an ``NIRExportError``.
+``weights_for`` starts a configured run from a NIR file's weights (``trainer.init_from=model.nir``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import nir
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from snntrain.export.errors import NIRExportError
 from snntrain.export.neurons import DT, lif_module
@@ -98,3 +100,29 @@ def loaded(module: nn.Module, weight: torch.Tensor, bias: torch.Tensor | None) -
         if bias is not None:
             module.bias.copy_(bias)
     return module
+
+
+def weights_for(model: nn.Module, path: Path) -> dict[str, torch.Tensor]:
+    """The state dict of the NIR graph in ``path`` for ``model``, a configured network of the same
+    layers (BatchNorm is folded into the graph's weights, so the model has none) whose neurons have
+    the graph's constants; NIRExportError names the first thing that differs."""
+    graph = read(path)
+    imported, _ = from_nir(graph)
+    if any(isinstance(m, _BatchNorm) for m in model.modules()):
+        raise NIRExportError(f"{path} has its BatchNorm folded into the conv and linear weights; start from it with model.batch_norm=false.")
+    ours = [(name, m) for name, m in model.named_modules() if getattr(m, "is_spiking", False)]
+    theirs = [m for m in imported.modules() if isinstance(m, LIF)]
+    if len(ours) != len(theirs):
+        raise NIRExportError(
+            f"{path} has {len(theirs)} spiking layers (readout {imported.readout}); this run's model has {len(ours)} "
+            f"(readout {getattr(model, 'readout', '?')}). Configure the model the graph was exported from."
+        )
+    for (name, neuron), node in zip(ours, theirs):
+        same = isinstance(neuron, LIF) and neuron.cfg.reset == "hard" and np.float32(neuron.decay) == np.float32(node.decay)
+        if not (same and np.float32(neuron.cfg.threshold) == np.float32(node.cfg.threshold)):
+            raise NIRExportError(
+                f"{path} has LIF neurons of decay {node.decay:.6g} and threshold {node.cfg.threshold:.6g} with a hard reset; "
+                f"this run's layer {name} is {neuron.extra_repr() if isinstance(neuron, LIF) else type(neuron).__name__}. "
+                f"Set neuron=lif neuron.decay={node.decay:.6g} neuron.threshold={node.cfg.threshold:.6g} neuron.reset=hard."
+            )
+    return imported.state_dict()

@@ -14,19 +14,11 @@ nir = pytest.importorskip("nir", reason="the nir extra is not installed: pip ins
 
 from snntrain.data.encoders import direct, poisson  # noqa: E402
 from snntrain.engine import checkpoint  # noqa: E402
-from snntrain.engine.run import plan, train  # noqa: E402
+from snntrain.engine.run import plan  # noqa: E402
 from snntrain.export import cli, trained  # noqa: E402
 from tests.conftest import SMOKE, compose_config  # noqa: E402
+from tests.export.runs import CNN, MLP, trained_run  # noqa: E402
 from tests.export.simulate import run_snntorch, run_snntrain  # noqa: E402
-
-MLP = ["neuron.reset=hard", "model.hidden=[32]", "T=6"]
-CNN = ["neuron.reset=hard", "model=cnn", "model.spec=4C3-P2-8C3-P2-16", "model.batch_norm=true", "T=4", "dataset.encoder=poisson"]
-
-
-def trained_run(tmp_path, overrides, name="run"):
-    """A one-epoch run dir of the digits data (8x8 images) with ``overrides``."""
-    train(compose_config([*SMOKE, *overrides]), tmp_path / name)
-    return tmp_path / name
 
 
 def export(argv, capsys) -> tuple[int, list[str]]:
