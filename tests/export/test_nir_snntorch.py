@@ -14,7 +14,16 @@ pytest.importorskip("snntorch.import_nir", reason="snnTorch (the dev extra) is n
 
 from snntrain.export import neurons  # noqa: E402
 from snntrain.export.to_nir import to_nir  # noqa: E402
-from tests.export.simulate import CASES, B, T, case, network, run_snntorch, run_snntrain  # noqa: E402
+from tests.export.simulate import (  # noqa: E402
+    CASES,
+    B,
+    T,
+    case,
+    network,
+    run_snntorch,
+    run_snntrain,
+    spiking_outputs,
+)
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -70,3 +79,35 @@ def test_a_membrane_exactly_at_the_threshold_fires_in_both(monkeypatch):
     monkeypatch.setattr(neurons, "threshold_below", lambda theta: np.float32(theta))
     _, (got_at_theta,) = run_snntorch(to_nir(net, (16,)), x)
     assert (got_at_theta != expected).any()
+
+
+@pytest.mark.filterwarnings("ignore:nirtorch.extract_nir_graph is being deprecated:DeprecationWarning")  # snnTorch 1.0's exporter calls it
+def test_a_graph_snntorch_exports_runs_in_snntrain_as_in_snntorch():
+    """The other direction: snnTorch's own network (reset to zero), written by its exporter, read by
+    snntrain's importer; the spikes of both neuron layers agree step by step."""
+    import snntorch
+    import snntorch.utils
+    from snntorch.export_nir import export_to_nir
+
+    from snntrain.export.from_nir import from_nir
+
+    torch.manual_seed(0)
+    leaky = lambda n, beta, threshold: snntorch.Leaky(  # noqa: E731
+        beta=torch.full((n,), beta), threshold=torch.full((n,), threshold), init_hidden=True, reset_mechanism="zero", reset_delay=False,
+    )
+    theirs = torch.nn.Sequential(torch.nn.Linear(16, 12), leaky(12, 0.8, 0.5), torch.nn.Linear(12, 5), leaky(5, 0.6, 0.3))
+    graph = export_to_nir(theirs, torch.zeros(16))  # one sample: the exporter's type check takes no batch axis
+    ours, input_shape = from_nir(graph)
+    assert input_shape == (16,) and ours.readout == "spikes"
+    x = (torch.rand(T, B, 16) < 0.3).float()
+    record, hooks = spiking_outputs(theirs, lambda m: isinstance(m, snntorch.Leaky))
+    snntorch.utils.reset(theirs)
+    with torch.no_grad():
+        for t in range(T):
+            theirs(x[t])
+    for hook in hooks:
+        hook.remove()
+    expected = [torch.stack(calls) for calls in record.values()]
+    _, got = run_snntrain(ours, x)
+    assert all(e.any() for e in expected)
+    assert all(torch.equal(g, e) for g, e in zip(got, expected, strict=True))
