@@ -68,8 +68,8 @@ def lif_module(node: nir.NIRNode, name: str, dt: float) -> LIF:
             raise NIRExportError(f"NIR node {name} has {key} != 0; snntrain's LIF rests and resets at 0.")
     if not np.isclose(gain, 1.0, rtol=1e-6):
         raise NIRExportError(
-            f"NIR node {name} scales its input by r·dt/τ = {gain:g} per step at dt={dt:g}; snntrain's LIF adds "
-            "its input unscaled. Give the dt the graph was written for (snnTorch writes dt = 1e-4)."
+            f"NIR node {name} scales its input by r·dt/τ = {gain:g} per step at the graph's dt={dt:g}; snntrain's LIF "
+            "adds its input unscaled, which needs r = τ/dt (snnTorch's convention)."
         )
     if not 0.0 <= decay <= 1.0:
         raise NIRExportError(f"NIR node {name} has τ < dt = {dt:g}: at that step its membrane would not decay in [0, 1].")
