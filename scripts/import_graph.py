@@ -20,9 +20,9 @@ PACKAGE = "snntrain"
 LAYERS = [
     {"core"},
     {"storage", "neurons", "layers", "data", "compress"},
-    {"models", "methods", "engine"},
+    {"models", "methods", "engine", "export"},
     {"app"},  # the composition root
-    {"repro", "export"},  # tools built on runs: reproduction rows and reports, model export
+    {"repro"},  # tools built on runs: reproduction rows, reports
     {"cli", "report", "__main__", "__init__"},  # the commands
 ]
 

@@ -27,6 +27,7 @@ from snntrain.engine.trainer import (
     prepare_run_dir,
     resolve_device,
 )
+from snntrain.export import nir_weights
 
 log = logging.getLogger("snntrain")
 GROUPS = ["neuron", "model", "method", "compression", "dataset", "optimizer", "scheduler", "trainer", "logger"]
@@ -66,7 +67,7 @@ def plan(cfg: DictConfig) -> Plan:
     )
     cfgs["trainer"].check_model(model)
     method.check(model)
-    finetune.prepare(model, cfgs["trainer"].init_from, cfgs["trainer"].finetune_last)
+    finetune.prepare(model, cfgs["trainer"].init_from, cfgs["trainer"].finetune_last, initial_weights)
     optimizer = build("optimizer", cfg.optimizer, model)
     scheduler = build("scheduler", cfg.scheduler, optimizer, cfgs["trainer"].max_epochs)
     codec = build("compression", cfg.compression)
@@ -114,6 +115,13 @@ def make_trainer(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int 
     )
     parts = TrainingParts(p.model, p.method, p.optimizer, p.scheduler, p.codec)
     return Trainer(tcfg, parts, pipeline, RunContext(Path(run_dir), logger, rank, world_size, config, start))
+
+
+def initial_weights(model: Any, path: Path) -> dict[str, Any]:
+    """``trainer.init_from``'s weights: a NIR graph (``.nir``, docs/nir.md) or an snntrain checkpoint."""
+    if path.suffix == ".nir":
+        return nir_weights(model, path)
+    return finetune.read_checkpoint_weights(model, path)
 
 
 def use_threads(setting: str) -> None:
