@@ -8,6 +8,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
+from snntrain.cli.help import register_resolvers, version_line
 from snntrain.core.errors import SnntrainError, fail
 from snntrain.core.metrics import RunMetrics
 from snntrain.engine.signals import StopRequest, StopSignal, stopping_on_signals
@@ -32,6 +33,10 @@ def _main(cfg: DictConfig) -> float | None:
 
 
 def main() -> None:
+    if "--version" in sys.argv[1:]:  # Hydra's own flag would print only Hydra's version
+        print(version_line())
+        return
+    register_resolvers()
     with stopping_on_signals("snntrain"):
         # Imported once the signals are handled, so that Ctrl-C in the seconds torch takes is one line too; it
         # takes effect after the imports, since an import cut half-way leaves its modules broken.
