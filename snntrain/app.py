@@ -57,9 +57,14 @@ def plan(cfg: DictConfig) -> Plan:
     seed_everything(seed)
     source = build("dataset", cfg.dataset, seed, T)
     cfgs["dataset"].augment.check_input(source.info.input_shape)
+    method = build("method", cfg.method, T)
+    covered = method.models
+    require(
+        covered is None or cfgs["model"].name in covered, "model", cfgs["model"].name,
+        f"the rules of method={method.name} cover {' and '.join(f'model={m}' for m in covered or ())} only; choose one of those, or another method",
+    )
     neuron = build("neuron", cfg.neuron)
     model = build("model", cfg.model, source.info.input_shape, source.info.num_classes, neuron)
-    method = build("method", cfg.method, T)
     require(
         not (method.autograd_through_model and cfgs["neuron"].name == "cuba"), "neuron", cfgs["neuron"].name,
         f"method={method.name} differentiates the neurons through their surrogate gradient, which the current-based "

@@ -40,6 +40,10 @@ class GradientMethod(ABC):
     """Whether ``step`` differentiates the model's forward with autograd; False for a method with
     its own backward pass (HM2-BP), whose layers ``compression.recompute`` cannot recompute."""
 
+    models: tuple[str, ...] | None = None
+    """The ``model=`` options whose layers this method's rules cover (checked before the model is
+    built, so the error names them); None: every model."""
+
     def __init__(self, cfg, T: int) -> None:
         self.cfg = cfg
         self.T = T

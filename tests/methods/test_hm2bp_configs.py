@@ -123,7 +123,7 @@ def test_nmnist_preset_follows_the_dataset_choice():
         (["model.readout=mean", "neuron.threshold=5"], "model.readout"),
         (["neuron=lif", "dataset=fashion_mnist"], "neuron=lif"),  # no preset: it would set a list threshold
         (["model.bias=true"], "model.bias"),
-        (["model=cnn", "neuron.threshold=5"], "spiking_pool"),
+        (["model=cnn", "model.spiking_pool=false", "neuron.threshold=5"], "spiking_pool"),
         (["model=cnn", "model.spiking_pool=true", "model.pool=max", "neuron.threshold=5"], "MaxPool"),
         (["model=cnn", "model.spiking_pool=true", "model.batch_norm=true", "neuron.threshold=5"], "BatchNorm"),
     ],
