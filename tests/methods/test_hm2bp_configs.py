@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import pytest
 import torch
@@ -15,9 +14,6 @@ from snntrain.core.errors import ConfigError
 from snntrain.data import DataBundle, DatasetInfo, Split
 from tests.cli.test_cli import run_cli
 from tests.conftest import SMOKE, compose_config
-
-CONFIGS = Path(__file__).resolve().parents[2] / "configs"
-NMNIST = pytest.mark.skipif(not (CONFIGS / "dataset" / "nmnist.yaml").exists(), reason="dataset=nmnist is not in this checkout")
 
 
 def test_method_sets_what_hm2bp_needs():
@@ -62,10 +58,9 @@ OFFICIAL = {
                         "method.reg_lambda": 0.0, "dataset.encoder": "poisson", "dataset.augment.scale": 12.0,
                         "dataset.augment.rotation": 12.0, "dataset.augment.elastic": 3.4},
 }
-ROWS = [pytest.param(name, marks=NMNIST) if "nmnist" in name else name for name in OFFICIAL]
 
 
-@pytest.mark.parametrize("name", ROWS)
+@pytest.mark.parametrize("name", OFFICIAL)
 def test_each_row_sets_the_official_recipe_and_lists_what_still_differs(name):
     cfg = compose_config([f"experiment={name}"])
     for key, value in {**COMMON, **OFFICIAL[name]}.items():
@@ -111,7 +106,6 @@ def test_bad_hm2bp_input_is_one_message_not_a_traceback(args, words, tmp_path):
     assert len(lines) == 1 and words in lines[0], result.stderr
 
 
-@NMNIST
 def test_nmnist_preset_follows_the_dataset_choice():
     cfg = compose_config(["method=hm2bp", "dataset=nmnist"])
     assert cfg.T == 540 and list(cfg.neuron.threshold) == [15, 15] and cfg.method.reg_beta == 0.01
