@@ -8,12 +8,13 @@ observed: when the package's import paths change, the imports below are all that
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from pathlib import Path
 
 import torch
 
-from snntrain.engine.run import make_trainer  # builds the Trainer that ``train`` fits
+from snntrain.app import make_trainer  # builds the Trainer that ``train`` fits
 from tests.conftest import compose_config
 
 FOLDER = Path(__file__).resolve().parent / "loss_curves"
@@ -52,8 +53,8 @@ def run(extra: list[str]) -> list[float]:
     optimizer step, in order. The losses are read off ``Trainer.train_step``'s result on this one
     trainer instance: training itself is untouched."""
     losses: list[float] = []
-    threads = torch.get_num_threads()
-    torch.set_num_threads(THREADS)
+    threads, omp = torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS")
+    os.environ["OMP_NUM_THREADS"] = str(THREADS)  # trainer.threads=auto takes it as given
     try:
         with tempfile.TemporaryDirectory(prefix="loss-curve-") as run_dir:
             trainer = make_trainer(compose_config(extra), Path(run_dir))
@@ -69,6 +70,10 @@ def run(extra: list[str]) -> list[float]:
             trainer.fit()
     finally:
         torch.set_num_threads(threads)
+        if omp is None:
+            del os.environ["OMP_NUM_THREADS"]
+        else:
+            os.environ["OMP_NUM_THREADS"] = omp
     return losses
 
 
