@@ -29,6 +29,7 @@ from torch.utils.checkpoint import checkpoint
 
 from snntrain.compress.layers import LayerTracker
 from snntrain.core.errors import ConfigError
+from snntrain.core.spiking import SpikingModule
 from snntrain.neurons.lif import LIF
 from snntrain.neurons.modes import RATE, implicit_layers, switched
 
@@ -42,7 +43,7 @@ def spiking_blocks(body: nn.Sequential) -> list[list[nn.Module]]:
     blocks: list[list[nn.Module]] = [[]]
     for layer in body:
         blocks[-1].append(layer)
-        if any(getattr(m, "is_spiking", False) for m in layer.modules()):
+        if any(isinstance(m, SpikingModule) for m in layer.modules()):
             blocks.append([])
     return [block for block in blocks if block]
 
@@ -61,7 +62,7 @@ def check_recompute(model: nn.Module, method) -> None:
             "(model=feedback), whose equilibrium and implicit gradient are not a block to recompute. "
             "Set compression.recompute=false."
         )
-    others = [name for name, m in model.named_modules() if getattr(m, "is_spiking", False) and not isinstance(m, LIF)]
+    others = [name for name, m in model.named_modules() if isinstance(m, SpikingModule) and not isinstance(m, LIF)]
     if others:
         raise ConfigError(
             f"compression.recompute=true needs neuron=lif (recomputation restarts each neuron from its "

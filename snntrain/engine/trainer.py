@@ -33,6 +33,7 @@ from snntrain.compress import Codec, SavedTensorMeter, saving
 from snntrain.core.checks import one_of, positive, require
 from snntrain.core.errors import SnntrainError
 from snntrain.core.method import GradientMethod
+from snntrain.core.spiking import SpikingModule, reset_states
 from snntrain.data import ENCODERS, BatchLoader, DataBundle
 from snntrain.data.augment import AugmentConfig
 from snntrain.engine import checkpoint, distributed, finetune, resume
@@ -41,7 +42,6 @@ from snntrain.engine.layout import conv_memory_format
 from snntrain.engine.logger import RunLogger
 from snntrain.engine.seeding import rng_state, set_rng_state
 from snntrain.engine.signals import StopRequest, TrainingInterrupted
-from snntrain.neurons import reset_states
 
 log = logging.getLogger("snntrain")
 
@@ -138,7 +138,7 @@ class FiringRates:
         self.handles = [
             m.register_forward_hook(self._hook(name))
             for name, m in model.named_modules()
-            if getattr(m, "is_spiking", False)
+            if isinstance(m, SpikingModule)
         ]
 
     def _hook(self, name: str):

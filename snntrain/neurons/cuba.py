@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from torch import nn
 
 from snntrain.core.checks import one_of, require
 from snntrain.core.errors import ConfigError
+from snntrain.core.spiking import SpikingModule
 
 
 @dataclass
@@ -152,30 +152,24 @@ class CUBAConfig:
         return float(self.threshold[index])
 
 
-class CUBA(nn.Module):
-    """Multi-step current-based LIF layer; state persists across calls until ``reset()``.
+class CUBA(SpikingModule):
+    """Multi-step current-based LIF layer; state (a ``CUBAState``) persists across calls until ``reset()``.
 
     ``forward`` returns spikes in the drive's dtype (for the next layer); ``simulate`` returns
     them as bool. Neither builds an autograd graph.
     """
 
-    is_spiking = True
+    state: CUBAState | None
 
     def __init__(self, params: CUBAParams, backend: str = "auto") -> None:
         super().__init__()
         self.params = params
         self.backend = backend
-        self.state: CUBAState | None = None
+        self.register_state("state")
 
     @property
     def threshold(self) -> float:
         return self.params.threshold
-
-    def reset(self) -> None:
-        self.state = None
-
-    def detach_state(self) -> None:
-        """Nothing to cut: the state never carries a graph."""
 
     def simulate(self, drive: torch.Tensor) -> torch.Tensor:
         """Bool spikes [T, B, ...] for ``drive`` [T, B, ...], continuing from the carried state."""

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 
 from snntrain.core.checks import one_of, positive, require
+from snntrain.core.spiking import SpikingModule
 from snntrain.neurons import backends
 from snntrain.neurons.eligibility import RateRecord, record_lif
 from snntrain.neurons.kernels.lif_scan import state_dtype
@@ -93,8 +93,8 @@ class LIFConfig:
         return 1.0 - 1.0 / (self.tau if self.tau is not None else DEFAULT_TAU)
 
 
-class LIF(nn.Module):
-    """Multi-step LIF layer. State (the membrane) persists across calls until ``reset()``.
+class LIF(SpikingModule):
+    """Multi-step LIF layer. State (the membrane ``v``) persists across calls until ``reset()``.
 
     The framework resets every neuron before each batch; a method may call the layer several
     times on consecutive time slices (one-step differentiation does) and the state carries.
@@ -103,25 +103,17 @@ class LIF(nn.Module):
     recorded rate with the eligibility as its derivative.
     """
 
-    is_spiking = True
+    v: torch.Tensor | None
+    rates: RateRecord | None
 
     def __init__(self, cfg: LIFConfig) -> None:
         super().__init__()
         self.cfg = cfg
         self.decay = cfg.lam
-        self.v: torch.Tensor | None = None
+        self.register_state("v")
         self._impl = backends.lif_impl(cfg.backend)
         self.rate_mode: str | None = None
-        self.rates: RateRecord | None = None
-
-    def reset(self) -> None:
-        self.v = None
-        self.rates = None
-
-    def detach_state(self) -> None:
-        """Cut the graph through the carried membrane (the state becomes a constant)."""
-        if self.v is not None:
-            self.v = self.v.detach()
+        self.register_state("rates")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         c = self.cfg

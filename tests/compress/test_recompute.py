@@ -11,7 +11,7 @@ from snntrain.compress.bitpack import BitpackCodec
 from snntrain.compress.layers import OUTSIDE
 from snntrain.compress.recompute import spiking_blocks
 from snntrain.core.errors import ConfigError
-from snntrain.neurons import reset_states
+from snntrain.core.spiking import reset_states
 from snntrain.neurons.lif import LIF
 from tests.conftest import compose_config
 
