@@ -25,7 +25,7 @@ import torch
 from snntrain.core.registry import build, register_schemas
 from snntrain.core.spiking import reset_states
 from snntrain.methods.hm2bp.psp import psp_matrix
-from snntrain.neurons.cuba import cuba_multistep, initial_state
+from snntrain.neurons.dynamics.cuba import cuba_multistep, initial_state
 
 register_schemas()  # the schemas the configs extend, before anything composes
 

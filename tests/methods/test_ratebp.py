@@ -9,8 +9,9 @@ from snntrain.core.errors import ConfigError
 from snntrain.core.spiking import SpikingModule
 from snntrain.data import ENCODERS
 from snntrain.layers import TimeBatchNorm2d
+from snntrain.neurons.dynamics.lif import lif_multistep
 from snntrain.neurons.eligibility import record_lif
-from snntrain.neurons.lif import LIF, LIFConfig, lif_multistep
+from snntrain.neurons.lif import LIF, LIFConfig
 from snntrain.neurons.modes import RATE, RECORD, rate_mode
 from snntrain.neurons.surrogate import sigmoid_grad
 from tests.methods.method_helpers import build, digits_batch, gradients
