@@ -23,8 +23,8 @@ from hydra.core.global_hydra import GlobalHydra
 from snntrain.compress import SavedTensorMeter, saving
 from snntrain.core.errors import ConfigError
 from snntrain.core.registry import build, options, register_schemas
+from snntrain.core.spiking import reset_states
 from snntrain.engine.trainer import resolve_device
-from snntrain.neurons import reset_states
 
 register_schemas()  # the schemas the configs extend, before anything composes
 

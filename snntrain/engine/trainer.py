@@ -35,6 +35,7 @@ from snntrain.core.errors import SnntrainError
 from snntrain.core.method import GradientMethod
 from snntrain.core.metrics import FILE as METRICS_FILE
 from snntrain.core.metrics import RunMetrics
+from snntrain.core.spiking import SpikingModule, reset_states
 from snntrain.data.pipeline import InputPipeline
 from snntrain.engine import checkpoint, distributed, finetune, resume
 from snntrain.engine.epoch_estimate import EpochEstimate
@@ -42,7 +43,6 @@ from snntrain.engine.layout import conv_memory_format
 from snntrain.engine.logger import RunLogger
 from snntrain.engine.seeding import rng_state, set_rng_state
 from snntrain.engine.signals import StopRequest, TrainingInterrupted
-from snntrain.neurons import reset_states
 
 log = logging.getLogger("snntrain")
 
@@ -144,7 +144,7 @@ class FiringRates:
         self.handles = [
             m.register_forward_hook(self._hook(name))
             for name, m in model.named_modules()
-            if getattr(m, "is_spiking", False)
+            if isinstance(m, SpikingModule)
         ]
 
     def _hook(self, name: str):

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from snntrain.core.spiking import SpikingModule
 from snntrain.export.errors import NIRExportError
 from snntrain.export.neurons import DT, lif_module
 from snntrain.layers import Flatten, TimeAvgPool2d, TimeConv2d
@@ -110,7 +111,7 @@ def weights_for(model: nn.Module, path: Path) -> dict[str, torch.Tensor]:
     imported, _ = from_nir(graph)
     if any(isinstance(m, _BatchNorm) for m in model.modules()):
         raise NIRExportError(f"{path} has its BatchNorm folded into the conv and linear weights; start from it with model.batch_norm=false.")
-    ours = [(name, m) for name, m in model.named_modules() if getattr(m, "is_spiking", False)]
+    ours = [(name, m) for name, m in model.named_modules() if isinstance(m, SpikingModule)]
     theirs = [m for m in imported.modules() if isinstance(m, LIF)]
     if len(ours) != len(theirs):
         raise NIRExportError(

@@ -26,6 +26,7 @@ import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from snntrain.core.spiking import SpikingModule
 from snntrain.export.errors import NIRExportError
 from snntrain.export.neurons import DT, lif_node
 from snntrain.layers import Flatten
@@ -160,7 +161,7 @@ def pair(value: int | tuple[int, ...]) -> tuple[int, int]:
 @torch.no_grad()
 def output_shape(module: nn.Module, shape: tuple[int, ...]) -> tuple[int, ...]:
     """The per-sample output shape of a time-major layer for input ``shape`` (neurons and BatchNorm keep it)."""
-    if getattr(module, "is_spiking", False) or isinstance(module, _BatchNorm):
+    if isinstance(module, SpikingModule) or isinstance(module, _BatchNorm):
         return shape
     probe = next(iter(module.parameters()), torch.zeros(()))
     return tuple(module(torch.zeros((1, 1, *shape), dtype=probe.dtype, device=probe.device)).shape[2:])

@@ -39,10 +39,10 @@ import torch
 from snntrain.core.checks import one_of, require
 from snntrain.core.errors import ConfigError
 from snntrain.core.method import GradientMethod, StepResult, plain_backward
+from snntrain.core.spiking import detach_states
 from snntrain.layers.bn_updates import updated_once
 from snntrain.methods.time_chunks import run_in_chunks
 from snntrain.models.feedback.adjoint import SOLVERS
-from snntrain.neurons import detach_states
 from snntrain.neurons.modes import ImplicitGradient, implicit_gradient, implicit_layers
 
 log = logging.getLogger(__name__)

@@ -20,6 +20,8 @@ from typing import Any
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from snntrain.core.spiking import SpikingModule
+
 RECORD = "record"
 RATE = "rate"
 
@@ -75,5 +77,5 @@ def without_rate_mode(model: nn.Module) -> list[str]:
     return [
         name or type(m).__name__
         for name, m in model.named_modules()
-        if (getattr(m, "is_spiking", False) or isinstance(m, _BatchNorm)) and not hasattr(m, "rate_mode")
+        if isinstance(m, (SpikingModule, _BatchNorm)) and not hasattr(m, "rate_mode")
     ]

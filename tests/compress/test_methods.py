@@ -11,7 +11,7 @@ from snntrain.compress import Codec, SavedTensorMeter, saving
 from snntrain.compress.bitpack import BitpackCodec
 from snntrain.core.errors import ConfigError
 from snntrain.core.registry import options
-from snntrain.neurons import reset_states
+from snntrain.core.spiking import reset_states
 from tests.conftest import SMOKE, compose_config
 
 METHODS = options("method")

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from snntrain.core.registry import build
+from snntrain.core.spiking import SpikingModule
 from snntrain.data.encoders import direct, poisson
 
 T, B = 16, 4
@@ -65,9 +66,9 @@ def run_snntrain(net: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, list[to
     """snntrain's output [T, B, n] for time-major input ``x`` and each spiking layer's spikes [T, B, n]
     (each sample's values flattened)."""
     for module in net.modules():
-        if getattr(module, "is_spiking", False):
+        if isinstance(module, SpikingModule):
             module.reset()
-    record, hooks = spiking_outputs(net, lambda m: getattr(m, "is_spiking", False))
+    record, hooks = spiking_outputs(net, lambda m: isinstance(m, SpikingModule))
     out = net(x)
     for hook in hooks:
         hook.remove()

@@ -11,6 +11,7 @@ from omegaconf import OmegaConf
 
 from snntrain.app import plan, train
 from snntrain.core.errors import ConfigError
+from snntrain.core.spiking import SpikingModule
 from snntrain.data import DataBundle, DatasetInfo, Split
 from tests.cli.test_cli import run_cli
 from tests.conftest import SMOKE, compose_config
@@ -72,7 +73,7 @@ def test_each_row_sets_the_official_recipe_and_lists_what_still_differs(name):
     differences = OmegaConf.to_object(cfg.paper.differences)
     assert differences and all(isinstance(line, str) and "\n" not in line for line in differences)
     p = plan(cfg)
-    assert len([m for m in p.model.modules() if getattr(m, "is_spiking", False)]) == len(cfg.neuron.threshold)
+    assert len([m for m in p.model.modules() if isinstance(m, SpikingModule)]) == len(cfg.neuron.threshold)
     assert sum(q.numel() for q in p.model.parameters()) == cfg.paper.params
 
 

@@ -10,6 +10,7 @@ import pytest
 import torch
 from torch import nn
 
+from snntrain.core.spiking import reset_states
 from snntrain.layers import Flatten, TimeAvgPool2d, TimeConv2d
 from snntrain.methods.hm2bp.method import HM2BP, HM2BPConfig, weight_regulariser
 from snntrain.methods.hm2bp.output import count_loss, force_target_spikes, lateral_factor
@@ -23,7 +24,6 @@ from snntrain.methods.hm2bp.rules import (
     side_effect,
 )
 from snntrain.models import SpikingNet
-from snntrain.neurons import reset_states
 from snntrain.neurons.cuba import CUBA, CUBAParams
 from tests.methods import hm2bp_reference as ref
 

@@ -10,9 +10,9 @@ from torch import nn
 
 from snntrain.core.errors import ConfigError
 from snntrain.core.registry import build
+from snntrain.core.spiking import reset_states
 from snntrain.layers import TimeConv2d, TimeMaxPool2d
 from snntrain.models.resnet import CONNECT, BasicBlock, SEWResNetConfig
-from snntrain.neurons import reset_states
 from snntrain.neurons.lif import LIF, LIFConfig
 
 
@@ -126,9 +126,7 @@ def test_every_method_steps_and_reaches_every_parameter(method, connect):
     torch.manual_seed(0)
     net = sew(connect=connect)
     step = build("method", {"name": method}, 2)
-    check = getattr(step, "check", None)
-    if check is not None:
-        check(net, {})
+    step.check(net)
     reset_states(net)
     result = step.step(net, torch.randn(2, 4, 3, 32, 32), torch.tensor([0, 1, 2, 3]))
     assert math.isfinite(result.loss) and result.scores.shape == (4, 10)

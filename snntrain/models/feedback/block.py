@@ -40,6 +40,7 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
+from snntrain.core.spiking import SpikingModule
 from snntrain.layers.merged import is_time_constant
 from snntrain.models.feedback.adjoint import relative, solve
 from snntrain.models.feedback.neurons import RateNeurons
@@ -64,15 +65,14 @@ class InputView:
     mean: torch.Tensor | None = None
 
 
-class FeedbackBlock(nn.Module):
+class FeedbackBlock(SpikingModule):
     """Spiking layers in a loop; ``[T, B, ...]`` in, the last layer's rates ``[1, B, ...]`` out.
+    It registers no state: every call simulates from rest.
 
     ``counts`` after a training call with ``implicit_gradient``: ``fixed_point_residual`` =
     ‖f(a*) − a*‖ / ‖a*‖, and for ``exact`` after backward the adjoint's relative residual and
     iterations.
     """
-
-    is_spiking = True
 
     def __init__(self, inputs: Synapse, layers: list[Synapse], feedback: Synapse, neurons: list[RateNeurons], input_average: str) -> None:
         super().__init__()
@@ -83,12 +83,6 @@ class FeedbackBlock(nn.Module):
         self.input_average = input_average
         self.implicit_gradient: ImplicitGradient | None = None
         self.counts: dict[str, float] = {}
-
-    def reset(self) -> None:
-        """Nothing to reset: every call simulates from rest."""
-
-    def detach_state(self) -> None:
-        """Nothing carried between calls."""
 
     def loop_synapses(self) -> list[Synapse]:
         return [*self.layers, self.feedback]
