@@ -44,7 +44,7 @@ def train(overrides: Overrides = None, run_dir: str | Path | None = None) -> dic
     args = override_list(overrides)
     require_plugins(args)
     run = composed(args)
-    folder = Path(run_dir) if run_dir is not None else run.run_dir or new_run_dir()
+    folder = (Path(run_dir) if run_dir is not None else run.run_dir or new_run_dir()).absolute()
     lock_dir(folder, "run_dir")
     try:
         save_hydra_files(folder, run)

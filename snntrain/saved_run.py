@@ -45,7 +45,8 @@ def checkpoint_file(path: str | Path, which: str = "best") -> Path:
     folder = path / checkpoint.FOLDER
     found = sorted(p.name for p in folder.glob("*.pt")) if folder.is_dir() else []
     if f"{which}.pt" not in found:
-        there = f"it has {', '.join(found)}: choose which=last or name one of them" if found else "it is not a run dir, or its run saved no checkpoint yet"
+        other = next((f"which={w} or " for w in WHICH if f"{w}.pt" in found), "")
+        there = f"it has {', '.join(found)}: choose {other}name one of them" if found else "it is not a run dir, or its run saved no checkpoint yet"
         raise CheckpointError(f"{path} holds no {checkpoint.FOLDER}/{which}.pt; {there}.")
     return folder / f"{which}.pt"
 

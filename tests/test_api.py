@@ -77,6 +77,7 @@ def test_evaluate_writes_and_returns_the_record(trained):
     [
         (lambda run: snntrain.load(run / "nowhere"), "nowhere does not exist"),
         (lambda run: snntrain.load(run / ".hydra"), "holds no checkpoints/best.pt; it is not a run dir"),
+        (lambda run: snntrain.load(run.parent / "interrupted", which="last"), "holds no checkpoints/last.pt; it has best.pt: choose which=best or name one of them."),
         (lambda run: snntrain.load(run, which="newest"), "which='newest' is not allowed"),
         (lambda run: snntrain.evaluate(run, "train"), "split='train' is not allowed"),
         (lambda run: snntrain.evaluate(run, overrides=["model.hidden=[64]"]), "model.hidden: [32] in the checkpoint, [64] now"),
@@ -85,6 +86,8 @@ def test_evaluate_writes_and_returns_the_record(trained):
     ],
 )
 def test_errors_are_one_line(trained, call, words):
+    (trained[0].parent / "interrupted" / "checkpoints").mkdir(parents=True, exist_ok=True)
+    (trained[0].parent / "interrupted" / "checkpoints" / "best.pt").touch()
     with pytest.raises((ConfigError, CheckpointError)) as info:
         call(trained[0])
     assert words in str(info.value) and "\n" not in str(info.value)
