@@ -21,9 +21,9 @@ LAYERS = [
     {"core"},
     {"storage", "neurons", "layers", "data", "compress"},
     {"models", "methods", "engine", "export"},
-    {"app"},  # the composition root
+    {"app", "saved_run"},  # the composition root: a run planned and built, or read back from disk
     {"repro"},  # tools built on runs: reproduction rows, reports
-    {"cli", "report", "__main__", "__init__"},  # the commands
+    {"cli", "api", "report", "__main__", "__init__"},  # the front ends: commands and the Python API
 ]
 
 

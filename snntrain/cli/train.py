@@ -44,6 +44,7 @@ def main() -> None:
             from snntrain.core.registry import register_schemas
             register_schemas()  # before Hydra composes
             from snntrain.cli.plugins import require_plugins
+            from snntrain.core.targets import accepting_targets
             from snntrain.engine import distributed
         if stop.signum is not None:
             raise StopSignal(stop.signum)
@@ -51,5 +52,5 @@ def main() -> None:
             require_plugins(sys.argv[1:])
         except SnntrainError as err:
             fail(err)
-        sys.argv += distributed.rank_overrides()
+        sys.argv[1:] = accepting_targets(sys.argv[1:]) + distributed.rank_overrides()
         _main()

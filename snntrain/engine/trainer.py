@@ -39,6 +39,7 @@ from snntrain.core.spiking import SpikingModule, reset_states
 from snntrain.data.pipeline import InputPipeline
 from snntrain.engine import checkpoint, distributed, finetune, resume
 from snntrain.engine.epoch_estimate import EpochEstimate
+from snntrain.engine.evaluation import correct_and_seen
 from snntrain.engine.layout import conv_memory_format
 from snntrain.engine.logger import RunLogger
 from snntrain.engine.seeding import rng_state, set_rng_state
@@ -347,14 +348,7 @@ class Trainer:
         """Accuracy on split ``name`` (val or test); None for a split the dataset does not have."""
         if name not in self.pipeline.evaluation:
             return None
-        self.model.eval()
-        correct = seen = 0
-        for x, y in self.pipeline.evaluation[name]:
-            reset_states(self.model)
-            with self._autocast():
-                scores = self.method.predict(self.model, self._inputs(x))
-            correct += int((scores.argmax(1).cpu() == y).sum())
-            seen += len(y)
+        correct, seen = correct_and_seen(self.model, self.method, self.pipeline.evaluation[name], self._inputs, self._autocast)
         correct, seen = distributed.sum_over_ranks(self.world_size, correct, seen)
         return correct / max(seen, 1)
 
