@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from snntrain.core.method import GradientMethod
-from snntrain.neurons import reset_states
+from snntrain.core.spiking import reset_states
 
 
 @torch.no_grad()
