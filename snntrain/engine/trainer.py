@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import resource
 import signal
 import time
 from contextlib import nullcontext
@@ -44,6 +43,7 @@ from snntrain.engine.layout import conv_memory_format
 from snntrain.engine.logger import RunLogger
 from snntrain.engine.seeding import rng_state, set_rng_state
 from snntrain.engine.signals import StopRequest, TrainingInterrupted
+from snntrain.engine.training_memory import TrainingMemory
 
 log = logging.getLogger("snntrain")
 
@@ -115,13 +115,6 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     return torch.device(name)
-
-
-def peak_memory_bytes(device: torch.device) -> int:
-    """CUDA: max allocated; CPU: the process's peak resident set size."""
-    if device.type == "cuda":
-        return int(torch.cuda.max_memory_allocated(device))
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 class NonFiniteError(SnntrainError):
@@ -361,8 +354,7 @@ class Trainer:
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             TimeRemainingColumn(), TextColumn("{task.fields[info]}"), console=self.logger.console,
         ) if self.cfg.progress and self.is_main else None
-        if self.device.type == "cuda":
-            torch.cuda.reset_peak_memory_stats(self.device)
+        memory = TrainingMemory(self.device)
         with StopRequest() as stop, progress or nullcontext():
             while self.epoch < self.cfg.max_epochs:
                 record = self.train_epoch(progress, stop)
@@ -370,7 +362,8 @@ class Trainer:
                 record["test_acc"] = self.evaluate("test")
                 record["lr"] = self.optimizer.param_groups[0]["lr"]
                 record["epoch"] = self.epoch + 1
-                record["peak_mem_bytes"] = peak_memory_bytes(self.device)
+                record["peak_mem_bytes"] = memory.peak()
+                record["train_mem_growth_bytes"] = memory.growth()
                 self.scheduler.step()
                 improved = self._update_best(record)
                 self.epoch += 1
@@ -438,10 +431,12 @@ class Trainer:
             time_per_epoch_s=mean("epoch_time_s"),
             train_samples_per_s=mean("train_samples_per_s"),
             peak_mem_bytes=max((h["peak_mem_bytes"] for h in self.history), default=0),
+            train_mem_growth_bytes=max((g for h in self.history if (g := h.get("train_mem_growth_bytes")) is not None), default=None),
             saved_bytes_per_sample=mean("saved_bytes_per_sample"),
             compression_ratio=mean("compression_ratio"),
             codec_seconds_per_epoch=mean("codec_seconds"),
             device=str(self.device),
+            partial_splits=self.pipeline.partial_splits(),
             history=self.history,
         )
 
