@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -26,21 +26,14 @@ MODES = ["n_time_bins", "n_event_bins", "time_window_us", "event_count"]
 @dataclass
 class FramingConfig:
     """``dataset.framing.*``: how a recording becomes the ``T`` frames a model sees (T is the top-level key).
+    Setting one of the bin keys chooses the framing (``mode: auto``), or name it in ``mode``."""
 
-    Setting one of the keys below chooses the framing (``mode: auto``), or name it in ``mode``:
-    n_time_bins: T equal bins spanning [0, last event]; every event lands in a frame (the default).
-    n_event_bins: T bins holding equal numbers of events (SpikingJelly's split_by="number").
-    time_window_us: bins of that many µs from t = 0; frames past T are cropped, missing ones are zeros.
-    event_count: bins of that many consecutive events; cropped or zero-padded to T likewise.
-    values count: events per cell (saturating at 255); binary: 1 where any event fell.
-    """
-
-    mode: str = "auto"
-    n_time_bins: int | None = None
-    n_event_bins: int | None = None
-    time_window_us: float | None = None
-    event_count: int | None = None
-    values: str = "count"
+    mode: str = field(default="auto", metadata={"help": "auto (whichever of n_event_bins, time_window_us, event_count is set; none: n_time_bins) | n_time_bins | n_event_bins | time_window_us | event_count"})
+    n_time_bins: int | None = field(default=None, metadata={"help": "T equal time bins spanning [0, last event], every event in a frame (the default framing); must equal T if set"})
+    n_event_bins: int | None = field(default=None, metadata={"help": "T bins of equal event counts (SpikingJelly's split_by=\"number\"); must equal T if set"})
+    time_window_us: float | None = field(default=None, metadata={"help": "bins of this many µs from t = 0: frames past T are cropped, missing ones are zeros (HM2-BP: 600)"})
+    event_count: int | None = field(default=None, metadata={"help": "bins of this many consecutive events, cropped / zero-padded to T likewise"})
+    values: str = field(default="count", metadata={"help": "count: events per cell (saturates at 255) | binary: 1 where any event fell"})
 
     def __post_init__(self) -> None:
         one_of("dataset.framing.mode", self.mode, ["auto", *MODES])

@@ -8,7 +8,7 @@ and memory-mapped afterwards.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from snntrain.core.errors import DatasetError
 from snntrain.data.base import DatasetInfo
@@ -30,7 +30,7 @@ WHERE_FROM = (
 class NMNISTConfig(EventDatasetConfig):
     name: str = "nmnist"
     root: str = "data/nmnist"
-    first_saccade_only: bool = False
+    first_saccade_only: bool = field(default=False, metadata={"help": "keep only events with t < 100 ms (the first of the three saccades)"})
 
 
 class NMNIST(EventDataset):
