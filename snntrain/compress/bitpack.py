@@ -84,7 +84,7 @@ class BitpackCodec(Codec):
 class BitpackConfig:
     """``compression=bitpack``: lossless 1-bit storage of binary saved tensors."""
 
-    name: str = field(default="bitpack", metadata={"help": "the option: compression=bitpack"})
+    name: str = field(default="bitpack", metadata={"help": "the option's name (compression=<name> selects it)"})
     recompute: bool = field(default=False, metadata={"help": "true: keep only each spiking block's input spikes (1 bit each), recompute the rest in backward"})
 
 

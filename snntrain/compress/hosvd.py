@@ -148,7 +148,7 @@ class HOSVDCodec(Codec):
 class HOSVDConfig:
     """``compression=hosvd compression.eps=0.8``: see the module docstring."""
 
-    name: str = field(default="hosvd", metadata={"help": "the option: compression=hosvd"})
+    name: str = field(default="hosvd", metadata={"help": "the option's name (compression=<name> selects it)"})
     eps: float = field(default=0.8, metadata={"help": "explained-variance share kept per mode, in (0, 1]; ‖A−Â‖² ≤ 4(1−ε)‖A‖²"})
     min_numel: int = field(default=1024, metadata={"help": "smaller tensors are kept as they are"})
     layers: list[str] = field(default_factory=list, metadata={"help": "module names (as printed by the model, e.g. [body.0, body.3]); [] = every module in the scope"})

@@ -22,7 +22,7 @@ class DatasetConfig:
     ENCODERS: ClassVar[tuple[str, ...]] = ("direct", "poisson")
     SPLIT_KEYS: ClassVar[tuple[str, ...]] = ("dataset.root", "dataset.val_fraction")
 
-    name: str = field(default="", metadata={"help": "the option: dataset=<name>"})
+    name: str = field(default="", metadata={"help": "the option's name (dataset=<name> selects it)"})
     root: str = field(default="data", metadata={"help": "folder holding the data (digits, synthetic: unused)"})
     download: bool = field(default=False, metadata={"help": "fetch the files into root when they are absent (torchvision; Tonic for event data, MD5-checked); not ImageNet"})
     batch_size: int = field(default=64, metadata={"help": "training samples per batch (per process under torchrun)"})

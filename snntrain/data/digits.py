@@ -20,7 +20,7 @@ class DigitsConfig(DatasetConfig):
     name: str = "digits"
     batch_size: int = 32
     eval_batch_size: int = 512
-    test_fraction: float = field(default=0.2, metadata={"help": "fixed stratified test split (0.2: 359 images), the same for every seed"})
+    test_fraction: float = field(default=0.2, metadata={"help": "share of the images in the fixed, stratified test split (the same for every seed)"})
 
     def __post_init__(self) -> None:
         super().__post_init__()

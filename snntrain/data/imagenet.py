@@ -55,7 +55,7 @@ class ImageNetConfig(ColourImagesConfig):
     batch_size: int = 256
     eval_batch_size: int = 250
     val_fraction: float = field(default=0.0, metadata={"help": "share of train/ held out (stratified) to select best.pt (0.01 = 12,811 images); val/ is the test split"})
-    image_size: int = field(default=224, metadata={"help": "train: RandomResizedCrop(224) + flip; eval: Resize(256) + CenterCrop(224), scaled with it"})
+    image_size: int = field(default=224, metadata={"help": "crop side: train RandomResizedCrop(image_size) + flip; eval Resize(image_size·256/224) + CenterCrop(image_size)"})
     workers: int = field(default=4, metadata={"help": "JPEG decoding threads per batch"})
     loader_workers: int = field(default=4, metadata={"help": "processes decoding batches ahead of the training step (about 230 images per CPU-second each thread)"})
     num_classes: int = field(default=1000, metadata={"help": "class folders expected under train/ and val/ (set it for a subset)"})

@@ -28,7 +28,7 @@ log = logging.getLogger("snntrain")
 class TensorBoardConfig:
     """``logger=tensorboard``: scalars under ``<run dir>/tensorboard``."""
 
-    name: str = field(default="tensorboard", metadata={"help": "the option: logger=tensorboard"})
+    name: str = field(default="tensorboard", metadata={"help": "the option's name (logger=<name> selects it)"})
     subdir: str = field(default="tensorboard", metadata={"help": "folder inside the run dir that holds the TensorBoard scalars"})
 
     def __post_init__(self) -> None:
@@ -43,7 +43,7 @@ class TensorBoardConfig:
 class NoLoggerConfig:
     """``logger=none``: console and train.log only."""
 
-    name: str = field(default="none", metadata={"help": "the option: logger=none"})
+    name: str = field(default="none", metadata={"help": "the option's name (logger=<name> selects it)"})
 
 
 class RunLogger:

@@ -32,7 +32,7 @@ class NoDecayConfig:
 
 @dataclass
 class AdamConfig(NoDecayConfig):
-    name: str = field(default="adam", metadata={"help": "the option: optimizer=adam"})
+    name: str = field(default="adam", metadata={"help": "the option's name (optimizer=<name> selects it)"})
     lr: float = field(default=1e-3, metadata={"help": "learning rate"})
     betas: list[float] = field(default_factory=lambda: [0.9, 0.999], metadata={"help": "Adam's (beta1, beta2): decay rates of the gradient's running mean and square"})
     weight_decay: float = field(default=0.0, metadata={"help": "L2 penalty added to the gradient (adamw: decoupled weight decay)"})
@@ -51,7 +51,7 @@ class AdamWConfig(AdamConfig):
 
 @dataclass
 class SGDConfig(NoDecayConfig):
-    name: str = field(default="sgd", metadata={"help": "the option: optimizer=sgd"})
+    name: str = field(default="sgd", metadata={"help": "the option's name (optimizer=<name> selects it)"})
     lr: float = field(default=0.1, metadata={"help": "learning rate"})
     momentum: float = field(default=0.9, metadata={"help": "momentum, in [0, 1)"})
     weight_decay: float = field(default=5e-4, metadata={"help": "L2 penalty added to the gradient"})
@@ -83,14 +83,14 @@ def build_sgd(cfg: SGDConfig, model: nn.Module) -> torch.optim.Optimizer:
 class NoScheduleConfig:
     """``scheduler=none``: constant learning rate."""
 
-    name: str = field(default="none", metadata={"help": "the option: scheduler=none"})
+    name: str = field(default="none", metadata={"help": "the option's name (scheduler=<name> selects it)"})
 
 
 @dataclass
 class CosineConfig:
     """``scheduler=cosine``: cosine annealing to ``eta_min`` over ``trainer.max_epochs``."""
 
-    name: str = field(default="cosine", metadata={"help": "the option: scheduler=cosine"})
+    name: str = field(default="cosine", metadata={"help": "the option's name (scheduler=<name> selects it)"})
     eta_min: float = field(default=0.0, metadata={"help": "learning rate at the end of trainer.max_epochs"})
 
     def __post_init__(self) -> None:
@@ -101,7 +101,7 @@ class CosineConfig:
 class StepConfig:
     """``scheduler=step``: multiply the rate by ``gamma`` every ``step_size`` epochs."""
 
-    name: str = field(default="step", metadata={"help": "the option: scheduler=step"})
+    name: str = field(default="step", metadata={"help": "the option's name (scheduler=<name> selects it)"})
     step_size: int = field(default=30, metadata={"help": "epochs between two multiplications by gamma"})
     gamma: float = field(default=0.1, metadata={"help": "factor applied to the rate every step_size epochs"})
 
@@ -115,7 +115,7 @@ class MultiStepConfig:
     """``scheduler=multistep``: multiply the rate by ``gamma`` at each epoch of ``milestones``; with
     ``warmup_iters`` > 0 the first training steps ramp it linearly, lr·(i+1)/warmup_iters at step i."""
 
-    name: str = field(default="multistep", metadata={"help": "the option: scheduler=multistep"})
+    name: str = field(default="multistep", metadata={"help": "the option's name (scheduler=<name> selects it)"})
     milestones: list[int] = field(default_factory=lambda: [30, 60, 90], metadata={"help": "epochs (counted from 0) from which the rate is multiplied by gamma once more"})
     gamma: float = field(default=0.1, metadata={"help": "factor applied at each milestone"})
     warmup_iters: int = field(default=0, metadata={"help": "linear warm-up over the first training steps, lr·(i+1)/warmup_iters at step i (the official IDE CIFAR scripts'); 0 = none"})
@@ -159,7 +159,7 @@ class MultiStepWarmup(torch.optim.lr_scheduler.LRScheduler):
 class InvSqrtConfig:
     """``scheduler=inv_sqrt``: lr / sqrt(epoch + 1), the HM2-BP recipe."""
 
-    name: str = field(default="inv_sqrt", metadata={"help": "the option: scheduler=inv_sqrt"})
+    name: str = field(default="inv_sqrt", metadata={"help": "the option's name (scheduler=<name> selects it)"})
 
 
 

@@ -50,7 +50,7 @@ log = logging.getLogger("snntrain")
 class TrainerConfig:
     """``trainer.*``: the loop's settings."""
 
-    name: str = field(default="default", metadata={"help": "the option: trainer=default"})
+    name: str = field(default="default", metadata={"help": "the option's name (trainer=<name> selects it)"})
     max_epochs: int = field(default=30, metadata={"help": "training epochs"})
     device: str = field(default="auto", metadata={"help": "auto (cuda when present) | cpu | cuda"})
     precision: str = field(default="32", metadata={"help": "32 | bf16 | 16 (autocast for conv/linear; neuron state stays float32)"})

@@ -15,7 +15,7 @@ from snntrain.core.method import GradientMethod, StepResult, plain_backward
 class BPTTConfig:
     """``method=bptt``."""
 
-    name: str = field(default="bptt", metadata={"help": "the option: method=bptt"})
+    name: str = field(default="bptt", metadata={"help": "the option's name (method=<name> selects it)"})
 
 
 class BPTT(GradientMethod):

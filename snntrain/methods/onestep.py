@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 class OneStepConfig:
     """``method=onestep method.k=1 method.implicit=jfb|exact``."""
 
-    name: str = field(default="onestep", metadata={"help": "the option: method=onestep"})
+    name: str = field(default="onestep", metadata={"help": "the option's name (method=<name> selects it)"})
     k: int = field(default=1, metadata={"help": "differentiable steps, 1 <= k <= T; k = T is exactly BPTT"})
     implicit: str = field(default="jfb", metadata={"help": (
         "feedback networks (model=feedback) only, whose output is the simulated equilibrium a* with the gradient of the "

@@ -34,7 +34,7 @@ GRAD_SCALES = ["1", "1/T"]
 class RateBPConfig:
     """``method=ratebp method.grad_scale=1|1/T``."""
 
-    name: str = field(default="ratebp", metadata={"help": "the option: method=ratebp"})
+    name: str = field(default="ratebp", metadata={"help": "the option's name (method=<name> selects it)"})
     grad_scale: str = field(default="1", metadata={"help": (
         "scale of the loss gradient: 1 | 1/T. The official code uses 1/T, which silently divides the learning rate "
         "by T (SGD); 1 keeps optimizer.lr what it says. With Adam the choice barely matters. The rate-BP rows set 1/T, "

@@ -27,7 +27,7 @@ LAYER_KEYS = {"padding": "conv", "batch_norm": "conv", "conv_init_bound": "conv"
 class CNNConfig:
     """``model=cnn model.spec="15C5-P2-40C5-P2-300"``."""
 
-    name: str = field(default="cnn", metadata={"help": "the option: model=cnn"})
+    name: str = field(default="cnn", metadata={"help": "the option's name (model=<name> selects it)"})
     spec: str = field(default="16C3-P2-32C3-P2-128", metadata={"help": "the layers: 15C5 = 15 filters 5x5 (then a neuron), P2 = 2x2 pooling, 300 = 300 fully connected; the output layer is appended"})
     padding: str = field(default="same", metadata={"help": "same | valid"})
     pool: str = field(default="avg", metadata={"help": "avg | max"})

@@ -16,7 +16,7 @@ from snntrain.models.base import NeuronFactory, SpikingNet
 class MLPConfig:
     """``model=mlp model.hidden=[800]``."""
 
-    name: str = field(default="mlp", metadata={"help": "the option: model=mlp"})
+    name: str = field(default="mlp", metadata={"help": "the option's name (model=<name> selects it)"})
     hidden: list[int] = field(default_factory=lambda: [800], metadata={"help": "hidden layer widths, each layer linear -> neuron"})
     bias: bool = field(default=True, metadata={"help": "biases in the linear layers"})
     readout: str = field(default="mean", metadata={"help": "mean: non-spiking linear readout averaged over T | spikes: spiking output layer"})

@@ -114,7 +114,7 @@ def stages(
 class ResNetConfig:
     """``model=resnet19``: ``channels`` and ``blocks`` per stage, hidden ``fc`` widths, ``conv_bias``."""
 
-    name: str = field(default="resnet19", metadata={"help": "the option: model=resnet19"})
+    name: str = field(default="resnet19", metadata={"help": "the option's name (model=<name> selects it)"})
     channels: list[int] = field(default_factory=lambda: [128, 256, 512], metadata={"help": "output channels of each stage"})
     blocks: list[int] = field(default_factory=lambda: [3, 3, 2], metadata={"help": "basic blocks in each stage"})
     fc: list[int] = field(default_factory=lambda: [256], metadata={"help": "hidden FC widths before the readout (each followed by a neuron)"})

@@ -31,7 +31,7 @@ VGG11 = [64, "A", 128, 256, "A", 512, 512, "A", 512, "A", 512, 512]
 class VGGConfig:
     """``model=vgg11``; ``model.fc`` are the hidden widths between the features and the readout."""
 
-    name: str = field(default="vgg11", metadata={"help": "the option: model=vgg11"})
+    name: str = field(default="vgg11", metadata={"help": "the option's name (model=<name> selects it)"})
     fc: list[int] = field(default_factory=list, metadata={"help": "hidden FC widths before the readout (each followed by a neuron)"})
 
     def __post_init__(self) -> None:

@@ -119,7 +119,7 @@ def cuba_impl(backend: str, device: torch.device) -> Callable:
 class CUBAConfig:
     """``neuron=cuba``. ``threshold`` is one number for every layer or one per spiking layer."""
 
-    name: str = field(default="cuba", metadata={"help": "the option: neuron=cuba"})
+    name: str = field(default="cuba", metadata={"help": "the option's name (neuron=<name> selects it)"})
     tau_m: float = field(default=64.0, metadata={"help": "membrane time constant (steps)"})
     tau_s: float = field(default=8.0, metadata={"help": "synaptic time constant (steps)"})
     t_ref: int = field(default=2, metadata={"help": "refractory period (steps)"})

@@ -61,7 +61,7 @@ class LIFConfig:
     """``neuron=lif``. The leak lambda comes from ``tau`` (lambda = 1 - 1/tau; ``DEFAULT_TAU`` when
     neither is set) or from ``decay`` directly; setting both is an error, since one would be ignored."""
 
-    name: str = field(default="lif", metadata={"help": "the option: neuron=lif"})
+    name: str = field(default="lif", metadata={"help": "the option's name (neuron=<name> selects it)"})
     tau: float | None = field(default=None, metadata={"help": f"membrane time constant τ: λ = 1 - 1/τ (null: τ = DEFAULT_TAU = {DEFAULT_TAU:g}, unless decay is set)"})
     decay: float | None = field(default=None, metadata={"help": "or set λ directly, e.g. 0.2 as in rate-BP (setting both tau and decay is an error)"})
     threshold: float = field(default=1.0, metadata={"help": "firing threshold θ: s = H(u - θ)"})

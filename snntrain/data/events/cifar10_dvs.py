@@ -45,7 +45,7 @@ class CIFAR10DVSConfig(EventDatasetConfig):
     root: str = "data/cifar10_dvs"
     batch_size: int = 128
     size: int = field(default=48, metadata={"help": "frames are size x size: sensor pixel x lands in column x*size//128 (counts summed)"})
-    train_fraction: float = field(default=0.9, metadata={"help": "per class: the first 90 % of the recordings (file-name order) train, the rest test"})
+    train_fraction: float = field(default=0.9, metadata={"help": "per class: this share of the recordings, the first in file-name order, trains; the rest tests"})
     framing: FramingConfig = field(default_factory=lambda: FramingConfig(mode="n_event_bins"), metadata={"help": (
         "mode n_event_bins: T bins of equal event counts (the rate-BP recipe); to use another framing set mode too, "
         "e.g. mode=time_window_us time_window_us=50000"

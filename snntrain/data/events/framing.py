@@ -29,7 +29,7 @@ class FramingConfig:
     Setting one of the bin keys chooses the framing (``mode: auto``), or name it in ``mode``."""
 
     mode: str = field(default="auto", metadata={"help": "auto (whichever of n_event_bins, time_window_us, event_count is set; none: n_time_bins) | n_time_bins | n_event_bins | time_window_us | event_count"})
-    n_time_bins: int | None = field(default=None, metadata={"help": "T equal time bins spanning [0, last event], every event in a frame (the default framing); must equal T if set"})
+    n_time_bins: int | None = field(default=None, metadata={"help": "T equal time bins spanning [0, last event], every event in a frame (what mode=auto frames with when no other key is set); must equal T if set"})
     n_event_bins: int | None = field(default=None, metadata={"help": "T bins of equal event counts (SpikingJelly's split_by=\"number\"); must equal T if set"})
     time_window_us: float | None = field(default=None, metadata={"help": "bins of this many µs from t = 0: frames past T are cropped, missing ones are zeros (HM2-BP: 600)"})
     event_count: int | None = field(default=None, metadata={"help": "bins of this many consecutive events, cropped / zero-padded to T likewise"})

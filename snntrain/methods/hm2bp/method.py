@@ -31,7 +31,7 @@ class HM2BPConfig:
     """``method=hm2bp``: the rate-coded loss and S-PSP of the paper, the micro-level factor of the output
     layer, and the official code's regulariser, tricks and fallback constants (help: docs/config.md)."""
 
-    name: str = field(default="hm2bp", metadata={"help": "the option: method=hm2bp"})
+    name: str = field(default="hm2bp", metadata={"help": "the option's name (method=<name> selects it)"})
     # Rate-coded loss on output firing counts (paper).
     desired: float = field(default=35.0, metadata={"help": "desired count of the label neuron"})
     undesired: float = field(default=5.0, metadata={"help": "desired count of every other output neuron"})

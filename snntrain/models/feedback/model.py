@@ -29,7 +29,7 @@ from snntrain.models.feedback.synapse import Synapse, weight_matrix
 class FeedbackConfig:
     """``model=feedback model.spec=64C5s2-F64C5 model.batch_norm=true model.dropout=0.2``."""
 
-    name: str = field(default="feedback", metadata={"help": "the option: model=feedback"})
+    name: str = field(default="feedback", metadata={"help": "the option's name (model=<name> selects it)"})
     spec: str = field(default="256-F256", metadata={"help": (
         "input[-layer...]-F<feedback>: 400-F400 (F400), 64C5s2-F64C5, 64C5s2p1-F64C5, "
         "128C3s2-256C3-512C3s2-1024C3-512C3-F128DC3s2 (CIFARNet-F). <n>: n neurons fully connected; "
