@@ -11,7 +11,7 @@ import contextlib
 import logging
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -28,8 +28,8 @@ log = logging.getLogger("snntrain")
 class TensorBoardConfig:
     """``logger=tensorboard``: scalars under ``<run dir>/tensorboard``."""
 
-    name: str = "tensorboard"
-    subdir: str = "tensorboard"
+    name: str = field(default="tensorboard", metadata={"help": "the option's name (logger=<name> selects it)"})
+    subdir: str = field(default="tensorboard", metadata={"help": "folder inside the run dir that holds the TensorBoard scalars"})
 
     def __post_init__(self) -> None:
         path = PurePath(self.subdir)
@@ -43,7 +43,7 @@ class TensorBoardConfig:
 class NoLoggerConfig:
     """``logger=none``: console and train.log only."""
 
-    name: str = "none"
+    name: str = field(default="none", metadata={"help": "the option's name (logger=<name> selects it)"})
 
 
 class RunLogger:

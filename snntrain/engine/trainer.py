@@ -52,23 +52,23 @@ log = logging.getLogger("snntrain")
 class TrainerConfig:
     """``trainer.*``: the loop's settings."""
 
-    name: str = "default"
-    max_epochs: int = 30
-    device: str = "auto"
-    precision: str = "32"
-    channels_last: bool | None = None  # null: channels_last for conv models on the CPU (engine/layout.py)
-    grad_clip: float | None = None
-    resume: str | None = None
-    limit_batches: int | None = None
-    limit_eval_batches: int | None = None
-    keep_checkpoints: int = 1
-    on_nonfinite: str = "stop"
-    progress: bool = True
-    init_from: str | None = None  # a checkpoint whose model weights start this run (optimizer, epoch not taken)
-    finetune_last: int | None = None  # train only the last N conv/linear layers; the rest frozen, in eval mode
-    bn_eval: bool = False  # BatchNorm layers in eval mode while training (the HOSVD paper's fine-tuning)
-    dist_timeout_s: float = 600.0  # under torchrun: how long a collective waits for a rank that stopped answering
-    threads: str = "auto"  # intra-op CPU threads: auto (the CPUs this process may use, less the busy ones; engine/threads.py) or a count
+    name: str = field(default="default", metadata={"help": "the option's name (trainer=<name> selects it)"})
+    max_epochs: int = field(default=30, metadata={"help": "training epochs"})
+    device: str = field(default="auto", metadata={"help": "auto (cuda when present) | cpu | cuda"})
+    precision: str = field(default="32", metadata={"help": "32 | bf16 | 16 (autocast for conv/linear; neuron state stays float32)"})
+    channels_last: bool | None = field(default=None, metadata={"help": "conv weights and activations in NHWC; null: NHWC for conv models on the CPU (engine/layout.py)"})
+    grad_clip: float | None = field(default=None, metadata={"help": "max global gradient norm; null = no clipping"})
+    resume: str | None = field(default=None, metadata={"help": "null | auto (last.pt of this run dir) | path/to/checkpoint.pt"})
+    limit_batches: int | None = field(default=None, metadata={"help": "train batches per epoch (smoke runs); null = all"})
+    limit_eval_batches: int | None = field(default=None, metadata={"help": "evaluation batches per split (smoke runs); null = all"})
+    keep_checkpoints: int = field(default=1, metadata={"help": "epoch checkpoints kept (the newest), besides last.pt and best.pt"})
+    on_nonfinite: str = field(default="stop", metadata={"help": "a non-finite loss or gradient: stop | skip_batch"})
+    progress: bool = field(default=True, metadata={"help": "rich progress bar"})
+    init_from: str | None = field(default=None, metadata={"help": "checkpoint whose model weights start this run (weights only: fresh optimizer, epoch 0), or a NIR graph (docs/nir.md)"})
+    finetune_last: int | None = field(default=None, metadata={"help": "train only the last N conv/linear layers; earlier layers frozen, in eval mode"})
+    bn_eval: bool = field(default=False, metadata={"help": "every BatchNorm in eval mode while training (the HOSVD paper's fine-tuning: true)"})
+    dist_timeout_s: float = field(default=600.0, metadata={"help": "torchrun: seconds a collective waits for a rank that stopped answering (a dead one fails it at once)"})
+    threads: str = field(default="auto", metadata={"help": "intra-op CPU threads: auto (the CPUs this process may use, less those the load average keeps busy; engine/threads.py) or a count"})
 
     def __post_init__(self) -> None:
         require(self.max_epochs > 0, "trainer.max_epochs", self.max_epochs, "it must be > 0")
