@@ -1,5 +1,9 @@
 """Where metrics go: the rich console, TensorBoard scalars (and images) and ``train.log``.
 
+Log lines reach the terminal through ``CONSOLE``, the console the progress bars draw on
+(``ConsoleHandler``), so that a line printed during training lands above the live bar;
+``train.log`` is plain text.
+
 The two logs are not what a run must leave (its checkpoints and ``metrics.json`` are): a failed
 write to either (full disk, no permission, a vanished folder) gives one warning naming the file and
 the cause, that log stops, and training goes on.
@@ -16,12 +20,16 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from rich.console import Console
+from rich.logging import RichHandler
 from rich.table import Table
 
 from snntrain.core.checks import require
 from snntrain.storage import describe, os_error_in
 
 log = logging.getLogger("snntrain")
+
+CONSOLE = Console()
+"""The run's console: log lines, progress bars and the summary table, on stdout."""
 
 
 @dataclass
@@ -51,7 +59,7 @@ class RunLogger:
 
     def __init__(self, writer=None, console: Console | None = None, enabled: bool = True) -> None:
         self.writer, self.enabled = writer, enabled
-        self.console = console or Console(stderr=False)
+        self.console = console or CONSOLE
 
     def scalars(self, values: dict[str, float], step: int) -> None:
         def write(writer) -> None:
@@ -102,6 +110,25 @@ class RunLogger:
 
 def warn_tensorboard_failed(cause: OSError, folder: Path) -> None:
     log.warning(f"{describe(cause, folder, 'the TensorBoard log', folder)}. Training goes on without TensorBoard; the checkpoints and metrics.json are still written.")
+
+
+class ConsoleHandler(logging.Handler):
+    """The console half of the job logging (configs/hydra/job_logging/snntrain.yaml): every line goes
+    through ``CONSOLE``, so it prints above a live progress bar. On a terminal, rich's columns (time,
+    level, message); elsewhere (a pipe, a file, CI) the line as its formatter writes it, never wrapped."""
+
+    def __init__(self, level: int | str = logging.NOTSET) -> None:
+        super().__init__(level)
+        self.rich = RichHandler(console=CONSOLE, show_path=False, log_time_format="[%X]")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if CONSOLE.is_terminal:
+            self.rich.handle(record)
+            return
+        try:
+            CONSOLE.print(self.format(record), markup=False, highlight=False, emoji=False, soft_wrap=True)
+        except Exception:
+            self.handleError(record)
 
 
 class RunLogFile(logging.FileHandler):

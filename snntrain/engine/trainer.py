@@ -18,14 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from torch import nn
 
 from snntrain import storage
@@ -40,6 +32,7 @@ from snntrain.engine import checkpoint, distributed, finetune, resume
 from snntrain.engine.epoch_estimate import EpochEstimate
 from snntrain.engine.layout import conv_memory_format
 from snntrain.engine.logger import RunLogger
+from snntrain.engine.progress import EpochBars
 from snntrain.engine.seeding import rng_state, set_rng_state
 from snntrain.engine.signals import StopRequest, TrainingInterrupted
 from snntrain.neurons import reset_states
@@ -270,13 +263,13 @@ class Trainer:
         return result, True
 
     # ----- epochs ----------------------------------------------------------------------------
-    def train_epoch(self, progress: Progress | None, stop: StopRequest) -> dict[str, Any]:
+    def train_epoch(self, progress: EpochBars | None, stop: StopRequest) -> dict[str, Any]:
         """Train one epoch, continuing a partial one saved by an interrupted run."""
         self.train_loader.set_epoch(self.epoch)
         part = self.partial or EpochProgress()
         meter = SavedTensorMeter(**part.meter)
         rates = FiringRates(self.model)
-        task = progress.add_task(f"epoch {self.epoch + 1}/{self.cfg.max_epochs}", total=len(self.train_loader), completed=part.batch, info="") if progress else None
+        task = progress.start(f"epoch {self.epoch + 1}/{self.cfg.max_epochs}", len(self.train_loader), part.batch) if progress else None
         start = time.perf_counter() - part.elapsed
         advance = getattr(self.scheduler, "step_batch", None)  # a schedule with a per-step clock (warm-up)
         first_epoch = not self.history and self.is_main
@@ -297,13 +290,15 @@ class Trainer:
                         part.counts[key] = part.counts.get(key, 0.0) + value
                 if progress is not None:
                     rate = meter.samples / max(time.perf_counter() - start, 1e-9)
-                    progress.update(task, advance=1, info=f"loss {part.loss_sum / max(part.seen, 1):.4f}  acc {part.correct / max(part.seen, 1):.3f}  {rate:,.0f} samples/s")
+                    progress.advance(task, f"loss {part.loss_sum / max(part.seen, 1):.4f}  acc {part.correct / max(part.seen, 1):.3f}  {rate:,.0f} samples/s")
                 signum = distributed.agreed_stop(self.world_size, stop.signum)
                 if signum is not None and part.batch < len(self.train_loader):
                     part.elapsed, part.meter = time.perf_counter() - start, meter.totals()
                     self._interrupt(part, signum)
         finally:
             rates.remove()
+        if progress is not None:
+            progress.finish(task)
         if part.applied == 0:
             raise NonFiniteError(
                 f"every training batch of epoch {self.epoch + 1} was non-finite and skipped (trainer.on_nonfinite=skip_batch): "
@@ -358,10 +353,7 @@ class Trainer:
         if self.start is not None:
             self._restore(self.start)
             self.start = None  # its copy of the state is not needed any more
-        progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TimeRemainingColumn(), TextColumn("{task.fields[info]}"), console=self.logger.console,
-        ) if self.cfg.progress and self.is_main else None
+        progress = EpochBars(self.logger.console) if self.cfg.progress and self.is_main else None
         if self.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(self.device)
         with StopRequest() as stop, progress or nullcontext():
