@@ -28,7 +28,7 @@ from snntrain.core.method import GradientMethod
 from snntrain.core.metrics import FILE as METRICS_FILE
 from snntrain.core.metrics import RunMetrics
 from snntrain.data.pipeline import InputPipeline
-from snntrain.engine import checkpoint, distributed, finetune, resume
+from snntrain.engine import checkpoint, distributed, finetune, plots, resume
 from snntrain.engine.epoch_estimate import EpochEstimate
 from snntrain.engine.layout import conv_memory_format
 from snntrain.engine.logger import RunLogger
@@ -288,6 +288,8 @@ class Trainer:
                     part.applied += 1
                     for key, value in result.counts.items():  # a method's extra figures, summed
                         part.counts[key] = part.counts.get(key, 0.0) + value
+                if applied:
+                    self.logger.step(self.epoch * len(self.train_loader) + part.batch, result.loss)
                 if progress is not None:
                     rate = meter.samples / max(time.perf_counter() - start, 1e-9)
                     progress.advance(task, f"loss {part.loss_sum / max(part.seen, 1):.4f}  acc {part.correct / max(part.seen, 1):.3f}  {rate:,.0f} samples/s")
@@ -380,6 +382,7 @@ class Trainer:
                 after="Training is done and its checkpoints are written: once that is fixed, the same command "
                 "with trainer.resume=auto writes metrics.json without training again.",
             )
+            self.logger.finish(metrics, lambda: plots.sample_spikes(self.model, self.method, self.pipeline, self.device))
             self.logger.summary("snntrain summary", {k: v for k, v in metrics.items() if k != "history"})
         self.logger.close()
         return metrics
@@ -404,11 +407,8 @@ class Trainer:
 
     def _log_epoch(self, record: dict) -> None:
         step = record["epoch"]
-        scalars = {f"{'train' if k.startswith('train') else 'epoch'}/{k}": v for k, v in record.items() if isinstance(v, (int, float)) and k != "epoch"}
-        scalars.update({f"firing_rate/{name}": r for name, r in record["firing_rates"].items()})
-        scalars.update({f"{k}/{name}": v for k, d in record.items() if isinstance(d, dict) and k != "firing_rates" for name, v in d.items()})
         if self.is_main:
-            self.logger.scalars(scalars, step)
+            self.logger.epoch(record)
             val = f"{record['val_acc']:.4f}" if record["val_acc"] is not None else "-"
             self.logger.info(
                 f"epoch {step}: loss {record['train_loss']:.4f} train_acc {record['train_acc']:.4f} "
