@@ -1,5 +1,6 @@
-"""The loggers (engine/logger.py, sinks.py) and the per-run plots (engine/plots.py): the tags
-TensorBoard gets, the CSV files and the HParams view."""
+"""The loggers (engine/logger.py, sinks.py, tracking.py) and the per-run plots (engine/plots.py):
+the tags TensorBoard gets, the CSV files, the HParams view, and the optional trackers, which never
+contact anything here (W&B offline, MLflow on a file store in the test's folder)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from snntrain.app import train
 from snntrain.cli import plugins
+from snntrain.core.errors import SnntrainError
 from tests.conftest import compose_config
 
 TINY = ["T=4", "model.hidden=[32]", "trainer.limit_batches=2", "trainer.limit_eval_batches=1", "trainer.progress=false"]
@@ -73,6 +75,39 @@ def test_plots_are_skipped_in_one_line_without_matplotlib(tmp_path, monkeypatch,
     skipped = [r.getMessage() for r in caplog.records if "plots" in r.getMessage()]
     assert skipped == ["plots skipped: matplotlib is not installed (pip install -e .[report]; logger.plots=false turns them off)."]
     assert not (tmp_path / "plots").exists() and (tmp_path / "metrics.json").is_file()
+
+
+@pytest.mark.parametrize("name", ["wandb", "mlflow"])
+def test_a_tracker_without_its_package_is_one_error_naming_the_extra(name, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, name, None)  # as if not installed, whether it is or not
+    with pytest.raises(SnntrainError, match=rf"`logger={name}` needs the {name} package, which is not installed\. Install it with: pip install -e \.\[{name}\]"):
+        train(compose_config([*TINY, "trainer.max_epochs=1", f"logger={name}"]), tmp_path)
+    monkeypatch.setattr(plugins, "installed", lambda module: False)
+    with pytest.raises(SnntrainError, match=rf"pip install -e \.\[{name}\]"):  # the command line, before Hydra composes
+        plugins.require_plugins(["T=4", f"logger={name}"])
+
+
+def test_wandb_offline_keeps_the_run_in_the_run_dir(tmp_path, monkeypatch):
+    pytest.importorskip("wandb", reason="optional: pip install -e .[wandb]")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    train(compose_config([*TINY, "trainer.max_epochs=2", "logger=wandb", "logger.mode=offline", "logger.log_every_n_steps=1"]), tmp_path)
+    (offline,) = (tmp_path / "wandb").glob("offline-run-*")
+    assert list(offline.glob("run-*.wandb"))
+
+
+def test_mlflow_on_a_file_store_gets_the_tags_params_and_plots(tmp_path, monkeypatch):
+    mlflow = pytest.importorskip("mlflow", reason="optional: pip install -e .[mlflow]")
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow 3 refuses a file store without it
+    uri = (tmp_path / "mlruns").as_uri()
+    train(compose_config([*TINY, "trainer.max_epochs=2", "logger=mlflow", f"logger.tracking_uri={uri}", "logger.log_every_n_steps=1"]), tmp_path / "run")
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    (run,) = client.search_runs([client.get_experiment_by_name("snntrain").experiment_id])
+    assert run.info.status == "FINISHED" and run.data.params["T"] == "4"
+    assert [m.step for m in client.get_metric_history(run.info.run_id, "train/loss")] == [1, 2]
+    assert len(client.get_metric_history(run.info.run_id, "train/loss_step")) == 4
+    assert "hparams/test_acc" in run.data.metrics
+    if plugins.installed("matplotlib"):
+        assert {f"{name}.png" for name in PLOTS} <= {a.path.split("/")[-1] for a in client.list_artifacts(run.info.run_id, "plots")}
 
 
 @pytest.mark.slow
