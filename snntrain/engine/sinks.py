@@ -88,11 +88,7 @@ class EpochCSV(Sink):
             self.rows = [row for row in read_rows(self.path) if int(row["epoch"]) < epoch]
         self.rows.append({"epoch": epoch, **values})
         columns = list(dict.fromkeys(key for row in self.rows for key in row))
-        text = io.StringIO()
-        writer = csv.DictWriter(text, columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(self.rows)
-        storage.write_text_atomic(self.path, text.getvalue(), self.what, self.after)
+        write_rows(self.path, columns, self.rows, self.what, self.after)
 
 
 class StepCSV(Sink):
@@ -109,12 +105,7 @@ class StepCSV(Sink):
     def step(self, values: dict[str, float], step: int) -> None:
         if self.writer is None:
             columns = ["step", *values]
-            kept = [row for row in read_rows(self.path) if int(row["step"]) < step]
-            text = io.StringIO()
-            writer = csv.DictWriter(text, columns, lineterminator="\n", extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(kept)
-            storage.write_text_atomic(self.path, text.getvalue(), self.what, self.after)
+            write_rows(self.path, columns, [row for row in read_rows(self.path) if int(row["step"]) < step], self.what, self.after)
             self.file = self.path.open("a", newline="")
             self.writer = csv.DictWriter(self.file, columns, lineterminator="\n", extrasaction="ignore")
         self.writer.writerow({"step": step, **values})
@@ -123,6 +114,15 @@ class StepCSV(Sink):
     def close(self) -> None:
         if self.file is not None:
             self.file.close()
+
+
+def write_rows(path: Path, columns: list[str], rows: list[dict[str, Any]], what: str, after: str) -> None:
+    """``rows`` under the header ``columns`` as the CSV file ``path``, written atomically."""
+    text = io.StringIO()
+    writer = csv.DictWriter(text, columns, lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    storage.write_text_atomic(path, text.getvalue(), what, after)
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:

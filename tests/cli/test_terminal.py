@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import select
 import struct
 import subprocess
 import sys
@@ -34,7 +35,8 @@ def run_in_terminal(args: list[str], cwd, timeout: float = 300) -> tuple[int, st
     chunks, deadline = [], time.monotonic() + timeout
     try:
         while True:
-            assert time.monotonic() < deadline, f"no exit after {timeout} s"
+            ready, _, _ = select.select([leader], [], [], max(deadline - time.monotonic(), 0))
+            assert ready, f"no exit after {timeout} s"
             try:
                 chunk = os.read(leader, 65536)
             except OSError:  # EIO: every end of the terminal is closed, the run is over
