@@ -17,14 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from torch import nn
 
 from snntrain import storage
@@ -36,11 +28,12 @@ from snntrain.core.metrics import FILE as METRICS_FILE
 from snntrain.core.metrics import RunMetrics
 from snntrain.core.spiking import SpikingModule, reset_states
 from snntrain.data.pipeline import InputPipeline
-from snntrain.engine import checkpoint, distributed, finetune, resume
+from snntrain.engine import checkpoint, distributed, finetune, plots, resume
 from snntrain.engine.epoch_estimate import EpochEstimate
 from snntrain.engine.evaluation import correct_and_seen
 from snntrain.engine.layout import conv_memory_format
 from snntrain.engine.logger import RunLogger
+from snntrain.engine.progress import EpochBars
 from snntrain.engine.seeding import rng_state, set_rng_state
 from snntrain.engine.signals import StopRequest, TrainingInterrupted
 from snntrain.engine.training_memory import TrainingMemory
@@ -269,13 +262,13 @@ class Trainer:
         return result, True
 
     # ----- epochs ----------------------------------------------------------------------------
-    def train_epoch(self, progress: Progress | None, stop: StopRequest) -> dict[str, Any]:
+    def train_epoch(self, progress: EpochBars | None, stop: StopRequest) -> dict[str, Any]:
         """Train one epoch, continuing a partial one saved by an interrupted run."""
         self.train_loader.set_epoch(self.epoch)
         part = self.partial or EpochProgress()
         meter = SavedTensorMeter(**part.meter)
         rates = FiringRates(self.model)
-        task = progress.add_task(f"epoch {self.epoch + 1}/{self.cfg.max_epochs}", total=len(self.train_loader), completed=part.batch, info="") if progress else None
+        task = progress.start(f"epoch {self.epoch + 1}/{self.cfg.max_epochs}", len(self.train_loader), part.batch) if progress else None
         start = time.perf_counter() - part.elapsed
         advance = getattr(self.scheduler, "step_batch", None)  # a schedule with a per-step clock (warm-up)
         first_epoch = not self.history and self.is_main
@@ -294,15 +287,19 @@ class Trainer:
                     part.applied += 1
                     for key, value in result.counts.items():  # a method's extra figures, summed
                         part.counts[key] = part.counts.get(key, 0.0) + value
+                if applied:
+                    self.logger.step(self.epoch * len(self.train_loader) + part.batch, result.loss)
                 if progress is not None:
                     rate = meter.samples / max(time.perf_counter() - start, 1e-9)
-                    progress.update(task, advance=1, info=f"loss {part.loss_sum / max(part.seen, 1):.4f}  acc {part.correct / max(part.seen, 1):.3f}  {rate:,.0f} samples/s")
+                    progress.advance(task, f"loss {part.loss_sum / max(part.seen, 1):.4f}  acc {part.correct / max(part.seen, 1):.3f}  {rate:,.0f} samples/s")
                 signum = distributed.agreed_stop(self.world_size, stop.signum)
                 if signum is not None and part.batch < len(self.train_loader):
                     part.elapsed, part.meter = time.perf_counter() - start, meter.totals()
                     self._interrupt(part, signum)
         finally:
             rates.remove()
+        if progress is not None:
+            progress.finish(task)
         if part.applied == 0:
             raise NonFiniteError(
                 f"every training batch of epoch {self.epoch + 1} was non-finite and skipped (trainer.on_nonfinite=skip_batch): "
@@ -350,10 +347,7 @@ class Trainer:
         if self.start is not None:
             self._restore(self.start)
             self.start = None  # its copy of the state is not needed any more
-        progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TimeRemainingColumn(), TextColumn("{task.fields[info]}"), console=self.logger.console,
-        ) if self.cfg.progress and self.is_main else None
+        progress = EpochBars(self.logger.console) if self.cfg.progress and self.is_main else None
         memory = TrainingMemory(self.device)
         with StopRequest() as stop, progress or nullcontext():
             while self.epoch < self.cfg.max_epochs:
@@ -380,6 +374,7 @@ class Trainer:
                 after="Training is done and its checkpoints are written: once that is fixed, the same command "
                 "with trainer.resume=auto writes metrics.json without training again.",
             )
+            self.logger.finish(metrics, lambda: plots.sample_spikes(self.model, self.method, self.pipeline, self.device))
             self.logger.summary("snntrain summary", {k: v for k, v in metrics.items() if k != "history"})
         self.logger.close()
         return metrics
@@ -404,11 +399,8 @@ class Trainer:
 
     def _log_epoch(self, record: dict) -> None:
         step = record["epoch"]
-        scalars = {f"{'train' if k.startswith('train') else 'epoch'}/{k}": v for k, v in record.items() if isinstance(v, (int, float)) and k != "epoch"}
-        scalars.update({f"firing_rate/{name}": r for name, r in record["firing_rates"].items()})
-        scalars.update({f"{k}/{name}": v for k, d in record.items() if isinstance(d, dict) and k != "firing_rates" for name, v in d.items()})
         if self.is_main:
-            self.logger.scalars(scalars, step)
+            self.logger.epoch(record)
             val = f"{record['val_acc']:.4f}" if record["val_acc"] is not None else "-"
             self.logger.info(
                 f"epoch {step}: loss {record['train_loss']:.4f} train_acc {record['train_acc']:.4f} "
