@@ -28,11 +28,12 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from torch.utils.checkpoint import checkpoint
 
 from snntrain.compress.layers import LayerTracker
+from snntrain.core.capabilities import RATE
 from snntrain.core.errors import ConfigError
 from snntrain.neurons.lif import LIF
-from snntrain.neurons.modes import RATE, implicit_layers, switched
+from snntrain.neurons.modes import implicit_layers, switched
 
-SWITCHES = ("rate_mode",)
+SWITCHES = ("rate_pass",)
 """Module attributes a forward depends on that a method changes before backward (rate-BP leaves
 rate mode first): the recomputation runs with the values the forward had."""
 
@@ -71,7 +72,7 @@ def check_recompute(model: nn.Module, method) -> None:
 
 def _starting_membrane(neuron: LIF) -> torch.Tensor | None:
     """The membrane ``neuron``'s next forward starts from (None after a reset; rate mode reads none)."""
-    return None if neuron.rate_mode == RATE else neuron.v
+    return None if neuron.rate_pass == RATE else neuron.v
 
 
 class _Block:

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from snntrain.core.capabilities import RATE, RECORD, RateRecording
 from snntrain.core.checks import one_of, positive, require
 from snntrain.neurons import backends
 from snntrain.neurons.eligibility import RateRecord, record_lif
 from snntrain.neurons.kernels.lif_scan import state_dtype
-from snntrain.neurons.modes import RATE, RECORD
 from snntrain.neurons.surrogate import SURROGATES, spike
 
 
@@ -93,12 +93,12 @@ class LIFConfig:
         return 1.0 - 1.0 / (self.tau if self.tau is not None else DEFAULT_TAU)
 
 
-class LIF(nn.Module):
+class LIF(RateRecording, nn.Module):
     """Multi-step LIF layer. State (the membrane) persists across calls until ``reset()``.
 
     The framework resets every neuron before each batch; a method may call the layer several
     times on consecutive time slices (one-step differentiation does) and the state carries.
-    ``rate_mode`` (set by rate-BP through ``neurons.modes.rate_mode``): ``RECORD`` also keeps the
+    ``rate_pass`` (``RateRecording``, set by rate-BP): ``RECORD`` also keeps the
     rate and eligibility (``self.rates``); ``RATE`` maps a time-mean drive ``[1, B, ...]`` to the
     recorded rate with the eligibility as its derivative.
     """
@@ -111,7 +111,6 @@ class LIF(nn.Module):
         self.decay = cfg.lam
         self.v: torch.Tensor | None = None
         self._impl = backends.lif_impl(cfg.backend)
-        self.rate_mode: str | None = None
         self.rates: RateRecord | None = None
 
     def reset(self) -> None:
@@ -126,11 +125,11 @@ class LIF(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         c = self.cfg
         params = (self.decay, c.threshold, c.reset == "soft", c.detach_reset, c.surrogate, c.alpha)
-        if self.rate_mode == RATE:
+        if self.rate_pass == RATE:
             if self.rates is None:
                 raise RuntimeError("LIF in rate mode has no record: run the spike pass in RECORD mode first.")
             return self.rates.straight_through(x)
-        if self.rate_mode == RECORD:
+        if self.rate_pass == RECORD:
             spikes, self.v, self.rates = record_lif(x, self.v, self.rates, *params)
             return spikes
         impl = self._impl if self.training or c.backend != "auto" else backends.evaluation_impl(x)

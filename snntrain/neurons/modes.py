@@ -3,9 +3,6 @@
 A method never edits a model class; it sets a plain attribute, for the length of a ``with``
 block, on every module that declares it:
 
-* ``rate_mode`` (neurons, BatchNorm; rate-BP): ``RECORD`` during the spike pass (keep each
-  neuron's rate and eligibility, each BatchNorm's batch statistics), ``RATE`` during the rate
-  pass (act on time-mean input ``[1, B, ...]`` with the records). ``None``: ordinary.
 * ``implicit_gradient`` (feedback layers; one-step): how to differentiate at the equilibrium.
   ``None``: unroll the spiking dynamics like any other layer.
 """
@@ -18,10 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from torch import nn
-from torch.nn.modules.batchnorm import _BatchNorm
-
-RECORD = "record"
-RATE = "rate"
 
 
 @dataclass(frozen=True)
@@ -55,11 +48,6 @@ def switched(model: nn.Module, attribute: str, value: Any) -> Iterator[None]:
             setattr(m, attribute, old)
 
 
-def rate_mode(model: nn.Module, mode: str) -> Iterator[None]:
-    """``with rate_mode(model, RECORD)``: the spike pass records; ``RATE``: the rate pass uses them."""
-    return switched(model, "rate_mode", mode)
-
-
 def implicit_gradient(model: nn.Module, how: ImplicitGradient) -> Iterator[None]:
     """Within the block, feedback layers differentiate at their equilibrium as ``how`` says."""
     return switched(model, "implicit_gradient", how)
@@ -69,11 +57,3 @@ def implicit_layers(model: nn.Module) -> list[nn.Module]:
     """The modules that have an equilibrium to differentiate at (feedback layers)."""
     return [m for m in model.modules() if hasattr(m, "implicit_gradient")]
 
-
-def without_rate_mode(model: nn.Module) -> list[str]:
-    """Names of the neurons and BatchNorm layers of ``model`` that cannot take part in a rate pass."""
-    return [
-        name or type(m).__name__
-        for name, m in model.named_modules()
-        if (getattr(m, "is_spiking", False) or isinstance(m, _BatchNorm)) and not hasattr(m, "rate_mode")
-    ]
