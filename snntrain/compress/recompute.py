@@ -28,10 +28,9 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from torch.utils.checkpoint import checkpoint
 
 from snntrain.compress.layers import LayerTracker
-from snntrain.core.capabilities import RATE
+from snntrain.core.capabilities import RATE, EquilibriumLayer, layers_with, switched
 from snntrain.core.errors import ConfigError
 from snntrain.neurons.lif import LIF
-from snntrain.neurons.modes import implicit_layers, switched
 
 SWITCHES = ("rate_pass",)
 """Module attributes a forward depends on that a method changes before backward (rate-BP leaves
@@ -56,7 +55,7 @@ def check_recompute(model: nn.Module, method) -> None:
             "gradients outside autograd's graph, so there is no forward to recompute (it already keeps "
             "only spike trains). Set compression.recompute=false."
         )
-    if implicit_layers(model):
+    if layers_with(model, EquilibriumLayer):
         raise ConfigError(
             "compression.recompute=true needs a feed-forward model; this one has a feedback layer "
             "(model=feedback), whose equilibrium and implicit gradient are not a block to recompute. "
@@ -156,5 +155,5 @@ class BlockRecompute:
 @contextmanager
 def recomputing(model: nn.Module, tracker: LayerTracker) -> Iterator[None]:
     """Within the block, every ``SpikingNet`` in ``model`` runs its body under ``BlockRecompute``."""
-    with switched(model, "body_runner", BlockRecompute(tracker)):
+    with switched([m for m in model.modules() if hasattr(m, "body_runner")], "body_runner", BlockRecompute(tracker)):
         yield

@@ -6,16 +6,17 @@ probing attributes.
   ``RECORD`` it runs as usual and keeps what the rate pass needs; in ``RATE`` it acts on the
   time-mean input ``[1, B, ...]`` with those records. ``None``: ordinary.
 * ``EquilibriumLayer`` (implicit methods, one-step): a layer with an equilibrium a* = f(a*, x) whose
-  gradient a method chooses (``implicit_gradient``); ``None``: unroll its dynamics like any layer.
+  gradient a method chooses (an ``ImplicitGradient`` set as ``implicit_gradient``); ``None``: unroll
+  its dynamics like any layer.
 * ``SynapticLayer`` (HM2-BP's rules): a layer with weights whose drive, weight gradient and input
   gradient a method computes from presynaptic spike counts, outside autograd.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -31,27 +32,33 @@ class RateRecording:
     rate_pass: str | None = None
 
 
-@dataclass(frozen=True)
-class ImplicitGradient:
-    """How an equilibrium layer differentiates at a* = f(a*, x).
+class ImplicitGradient(ABC):
+    """How a method differentiates an equilibrium layer at a* = f(a*, x): the method sets one on the
+    layer (``EquilibriumLayer.implicit_gradient``) for the length of its step."""
 
-    ``jfb``: apply f ``k`` times with the graph from the detached a* (k = 1 is the one-step,
-    Jacobian-free gradient). ``exact``: the implicit-function gradient, solving the adjoint
-    equation ``g = dL/da + J_fᵀ g`` with ``solver`` (``fixed_point``, ``broyden`` or the official
-    N-MNIST ``ide_iter``; at most ``adjoint_iters`` iterations, relative tolerance ``adjoint_tol``).
-    """
-
-    kind: str
-    k: int
-    solver: str
-    adjoint_iters: int
-    adjoint_tol: float
+    @abstractmethod
+    def attach(self, layer: EquilibriumLayer, a_star: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """``a_star`` (simulated, no graph) as the layer's output: its value, with the gradient this
+        method chooses, taken through ``layer.equilibrium_map`` with ``x`` as f's input."""
 
 
 class EquilibriumLayer:
-    """Mixin: the layer honours ``implicit_gradient`` (an ``ImplicitGradient`` or ``None``)."""
+    """Mixin: a layer whose output a* is an equilibrium a* = f(a*, x) that it reaches by simulation.
+
+    In training with ``implicit_gradient`` set, the layer simulates to a* without a graph and returns
+    ``implicit_gradient.attach(self, a*, x)``; with ``None`` it differentiates its simulation like any
+    layer. A subclass gives f (``equilibrium_map``) and may say where J_f is taken (``jacobian_point``).
+    """
 
     implicit_gradient: ImplicitGradient | None = None
+
+    def equilibrium_map(self, a: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """f(a, x), with the graph to ``a``, ``x`` and the layer's parameters."""
+        raise NotImplementedError
+
+    def jacobian_point(self, a_star: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+        """Where an exact implicit gradient takes J_f, given a* and ``image`` = f(a*, x): a* itself."""
+        return a_star
 
 
 class SynapticLayer:

@@ -23,12 +23,18 @@ import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from snntrain.core.capabilities import RATE, RECORD, RateRecording, layers_with, switched
+from snntrain.core.capabilities import (
+    RATE,
+    RECORD,
+    EquilibriumLayer,
+    RateRecording,
+    layers_with,
+    switched,
+)
 from snntrain.core.checks import one_of
 from snntrain.core.errors import ConfigError
 from snntrain.core.method import GradientMethod, StepResult, plain_backward
 from snntrain.methods.time_chunks import run_in_chunks
-from snntrain.neurons.modes import implicit_layers
 
 GRAD_SCALES = ["1", "1/T"]
 
@@ -49,7 +55,7 @@ class RateBP(GradientMethod):
 
     def check(self, model) -> None:
         """Reject models the rate pass cannot run: feedback layers, neurons or BatchNorm layers that are not ``RateRecording``."""
-        if implicit_layers(model):
+        if layers_with(model, EquilibriumLayer):
             raise ConfigError(
                 "method=ratebp needs a feed-forward model; this one has a feedback layer "
                 "(model=feedback). Use method=onestep or method=bptt."

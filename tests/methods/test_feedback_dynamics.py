@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from snntrain.neurons.modes import ImplicitGradient, implicit_gradient
+from snntrain.core.capabilities import switched
+from snntrain.methods.onestep.equilibrium import JacobianFree
 from tests.methods.method_helpers import build
 
-JFB = ImplicitGradient("jfb", 1, "fixed_point", 1, 1e-6)
 FC = ["model=feedback", "model.spec=12-F12", "model.batch_norm=false", "model.contraction=0.8", "dataset=synthetic", "dataset.input_shape=[6]"]
 
 
@@ -53,7 +53,7 @@ def test_forward_value_is_the_simulated_rates_and_its_gradient_that_of_f():
     block = fc_block("neuron.decay=0.9", "neuron.threshold=0.7").train()
     x = torch.rand(5, 6, generator=torch.Generator().manual_seed(1))
     w = torch.randn(5, 12, generator=torch.Generator().manual_seed(2))
-    with implicit_gradient(block, JFB):
+    with switched([block], "implicit_gradient", JacobianFree(1)):
         out = block(x.expand(T, *x.shape))[0]
     (out * w).sum().backward()
     mine = [p.grad.clone() for p in (block.inputs.op.weight, block.inputs.op.bias, block.feedback.op.weight)]
@@ -75,7 +75,7 @@ def test_input_batchnorm_is_updated_twice_per_step_for_a_constant_input():
     T = 6
     block = fc_block("model.batch_norm=true", "neuron.decay=1.0").train()
     x = torch.randn(8, 6, generator=torch.Generator().manual_seed(3))
-    with implicit_gradient(block, JFB):
+    with switched([block], "implicit_gradient", JacobianFree(1)):
         block(x.expand(T, *x.shape))
     z = (x @ block.inputs.op.weight.T + block.inputs.op.bias).detach()
     norm = block.inputs.norm
@@ -97,7 +97,7 @@ def test_spike_input_batchnorm_sees_the_official_or_the_weighted_average(average
     T, lam = 7, 0.9
     block = fc_block("model.batch_norm=true", f"neuron.decay={lam}", f"model.input_average={average}").train()
     x = (torch.rand(T, 16, 6, generator=torch.Generator().manual_seed(4)) < 0.4).float()
-    with implicit_gradient(block, JFB):
+    with switched([block], "implicit_gradient", JacobianFree(1)):
         block(x)
     official, weighted = official_average(x, lam)
     seen = official if average == "official" else weighted
