@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from snntrain.core.capabilities import switched
-from snntrain.methods.onestep.equilibrium import JacobianFree
+from snntrain.methods.onestep.equilibrium import ExactAdjoint, JacobianFree
 from tests.methods.method_helpers import build
 
 FC = ["model=feedback", "model.spec=12-F12", "model.batch_norm=false", "model.contraction=0.8", "dataset=synthetic", "dataset.input_shape=[6]"]
@@ -105,6 +105,25 @@ def test_spike_input_batchnorm_sees_the_official_or_the_weighted_average(average
     torch.testing.assert_close(block.inputs.norm.running_mean, 0.1 * z.mean(0))  # one update: the equilibrium pass
     other = weighted if average == "official" else official
     assert not torch.allclose(block.inputs.norm.running_mean, 0.1 * (other @ block.inputs.op.weight.T + block.inputs.op.bias).mean(0))
+
+
+def test_the_exact_gradients_adjoint_moves_no_running_statistics():
+    """The exact gradient evaluates f once more, for J_f; the running statistics end as the one-step
+    gradient leaves them, and every BatchNorm tracks them again afterwards."""
+    T = 6
+    x = torch.rand(8, 6, generator=torch.Generator().manual_seed(6))
+    buffers = {}
+    for name, how in [("jfb", JacobianFree(1)), ("exact", ExactAdjoint("fixed_point", 50, 1e-6))]:
+        torch.manual_seed(0)
+        overrides = ["model=feedback", "model.spec=12-12-F12", "model.batch_norm=true", "dataset=synthetic", "dataset.input_shape=[6]"]
+        block = build(overrides).model.body[1].train()
+        with switched([block], "implicit_gradient", how):
+            block(x.expand(T, *x.shape)).sum().backward()
+        buffers[name] = dict(block.named_buffers())
+        assert all(m.track_running_stats for m in block.modules() if isinstance(m, torch.nn.BatchNorm1d))
+    assert buffers["exact"]["layers.0.norm.running_mean"].abs().sum() > 0  # the loop's BatchNorm is updated
+    for key, value in buffers["jfb"].items():
+        assert torch.equal(buffers["exact"][key], value), key
 
 
 def test_official_average_changes_only_the_last_simulated_frame():
