@@ -8,8 +8,8 @@ probing attributes.
 * ``EquilibriumLayer`` (implicit methods, one-step): a layer with an equilibrium a* = f(a*, x) whose
   gradient a method chooses (an ``ImplicitGradient`` set as ``implicit_gradient``); ``None``: unroll
   its dynamics like any layer.
-* ``SynapticLayer`` (HM2-BP's rules): a layer with weights whose drive, weight gradient and input
-  gradient a method computes from presynaptic spike counts, outside autograd.
+* ``SynapticLayer`` (HM2-BP's rules): a layer whose output is a linear map W x of its input, with
+  that map's two transposes (weight gradient, input gradient), for gradients outside autograd.
 """
 
 from __future__ import annotations
@@ -62,17 +62,26 @@ class EquilibriumLayer:
 
 
 class SynapticLayer:
-    """Mixin for HM2-BP's rules: ``drive`` maps presynaptic spike trains [T, B, ...] to the postsynaptic
-    drive; ``weight_gradient`` and ``input_gradient`` map an error at the drive back to the weights
-    (accumulated into ``.grad``) and to the presynaptic side."""
+    """Mixin: the layer maps its input to the drive of the neurons after it by a linear map c = W x
+    (learned weights, or fixed ones such as an average pool; a bias is not part of it). The map and its
+    two transposes act on a merged batch ``[M, in...] -> [M, out...]``, for a method that computes
+    gradients outside autograd (HM2-BP's rules)."""
 
-    def drive(self, spikes: torch.Tensor) -> torch.Tensor:
+    @property
+    def synaptic_weight(self) -> nn.Parameter | None:
+        """The learned W that ``weight_gradient`` is the gradient of; None for fixed weights."""
+        return None
+
+    def drive(self, x: torch.Tensor) -> torch.Tensor:
+        """W x for ``x`` [M, in...]."""
         raise NotImplementedError
 
-    def weight_gradient(self, inputs: torch.Tensor, error: torch.Tensor) -> None:
+    def weight_gradient(self, x: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
+        """The sum over the merged batch of ``grad`` [M, out...] times ``x`` [M, in...], shaped like W."""
         raise NotImplementedError
 
-    def input_gradient(self, error: torch.Tensor) -> torch.Tensor:
+    def input_gradient(self, grad: torch.Tensor, in_shape: tuple[int, ...]) -> torch.Tensor:
+        """Wᵀ ``grad`` for ``grad`` [M, out...], shaped ``in_shape``."""
         raise NotImplementedError
 
 
