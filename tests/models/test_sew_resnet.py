@@ -126,9 +126,7 @@ def test_every_method_steps_and_reaches_every_parameter(method, connect):
     torch.manual_seed(0)
     net = sew(connect=connect)
     step = build("method", {"name": method}, 2)
-    check = getattr(step, "check", None)
-    if check is not None:
-        check(net, {})
+    step.check(net)
     reset_states(net)
     result = step.step(net, torch.randn(2, 4, 3, 32, 32), torch.tensor([0, 1, 2, 3]))
     assert math.isfinite(result.loss) and result.scores.shape == (4, 10)
