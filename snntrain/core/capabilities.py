@@ -8,6 +8,8 @@ probing attributes.
 * ``EquilibriumLayer`` (implicit methods, one-step): a layer with an equilibrium a* = f(a*, x) whose
   gradient a method chooses (an ``ImplicitGradient`` set as ``implicit_gradient``); ``None``: unroll
   its dynamics like any layer.
+* ``SurrogateGradient`` (methods that differentiate the model's forward: BPTT, one-step, rate-BP): a
+  spiking layer whose spikes autograd differentiates through a surrogate derivative.
 * ``SynapticLayer`` (HM2-BP's rules): a layer whose output is a linear map W x of its input, with
   that map's two transposes (weight gradient, input gradient), for gradients outside autograd.
 """
@@ -30,6 +32,10 @@ class RateRecording:
     """Mixin: the layer honours ``rate_pass`` (``RECORD``, ``RATE`` or ``None``)."""
 
     rate_pass: str | None = None
+
+
+class SurrogateGradient:
+    """Mixin: the layer's spikes carry a surrogate derivative, so autograd can differentiate through them."""
 
 
 class ImplicitGradient(ABC):

@@ -54,7 +54,9 @@ class RateBP(GradientMethod):
     name = "ratebp"
 
     def check(self, model) -> None:
-        """Reject models the rate pass cannot run: feedback layers, neurons or BatchNorm layers that are not ``RateRecording``."""
+        """Reject models the rate pass cannot run: neurons without a surrogate gradient, feedback layers,
+        neurons or BatchNorm layers that are not ``RateRecording``."""
+        super().check(model)
         if layers_with(model, EquilibriumLayer):
             raise ConfigError(
                 "method=ratebp needs a feed-forward model; this one has a feedback layer "

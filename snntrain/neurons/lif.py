@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from snntrain.core.capabilities import RATE, RECORD, RateRecording
+from snntrain.core.capabilities import RATE, RECORD, RateRecording, SurrogateGradient
 from snntrain.core.checks import one_of, positive, require
 from snntrain.neurons import backends
 from snntrain.neurons.eligibility import RateRecord, record_lif
@@ -93,7 +93,7 @@ class LIFConfig:
         return 1.0 - 1.0 / (self.tau if self.tau is not None else DEFAULT_TAU)
 
 
-class LIF(RateRecording, nn.Module):
+class LIF(RateRecording, SurrogateGradient, nn.Module):
     """Multi-step LIF layer. State (the membrane) persists across calls until ``reset()``.
 
     The framework resets every neuron before each batch; a method may call the layer several

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from snntrain.core.capabilities import RATE, RECORD, switched
+from snntrain.core.capabilities import RATE, RECORD, SurrogateGradient, switched
 from snntrain.core.errors import ConfigError
 from snntrain.data import ENCODERS
 from snntrain.layers import TimeBatchNorm2d
@@ -155,7 +155,7 @@ def test_feedback_model_is_rejected():
 
 
 def test_neurons_without_rate_mode_are_rejected_by_name():
-    class CountingNeuron(torch.nn.Module):
+    class CountingNeuron(SurrogateGradient, torch.nn.Module):
         is_spiking = True
 
     p = build(["method=ratebp"])

@@ -72,11 +72,13 @@ class OneStep(GradientMethod):
     name = "onestep"
 
     def check(self, model) -> None:
-        """``1 <= k <= T``: k differentiable steps out of T; the feedback-only keys need a feedback network.
+        """Neurons with a surrogate gradient; ``1 <= k <= T``: k differentiable steps out of T; the
+        feedback-only keys need a feedback network.
 
         The ``adjoint_*`` keys stay allowed under ``implicit=jfb`` on a feedback network, so that one
         override (``method.implicit=jfb``) turns an IDE row into its one-step variant.
         """
+        super().check(model)
         c = self.cfg
         if not 1 <= c.k <= self.T:
             raise ConfigError(

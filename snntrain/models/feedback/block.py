@@ -42,7 +42,7 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
-from snntrain.core.capabilities import EquilibriumLayer
+from snntrain.core.capabilities import EquilibriumLayer, SurrogateGradient
 from snntrain.layers.merged import is_time_constant
 from snntrain.models.feedback.neurons import RateNeurons
 from snntrain.models.feedback.synapse import Synapse, batch_stats
@@ -65,7 +65,7 @@ class InputView:
     mean: torch.Tensor | None = None
 
 
-class FeedbackBlock(EquilibriumLayer, nn.Module):
+class FeedbackBlock(EquilibriumLayer, SurrogateGradient, nn.Module):
     """Spiking layers in a loop; ``[T, B, ...]`` in, the last layer's rates ``[1, B, ...]`` out."""
 
     is_spiking = True
