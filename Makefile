@@ -10,11 +10,11 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 
 # torch first, pinned: this pair is on the machines' local index; an unpinned torch is a multi-GB download.
-# The sweep/slurm/report extras are small and installed here so that their tests run too.
+# The sweep/slurm/report/nir extras are small and installed here so that their tests run too.
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.14.1 torchvision==0.29.1
-	$(BIN)/pip install -q -e .[dev,sweep,slurm,report]
+	$(BIN)/pip install -q -e .[dev,sweep,slurm,report,nir]
 	touch $(STAMP)
 
 install: $(STAMP)

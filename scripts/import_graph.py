@@ -20,10 +20,10 @@ PACKAGE = "snntrain"
 LAYERS = [
     {"core"},
     {"storage", "neurons", "layers", "data", "compress"},
-    {"models", "methods", "engine"},
-    {"app"},  # the composition root
-    {"repro", "export"},  # tools built on runs: reproduction rows and reports, model export
-    {"cli", "report", "__main__", "__init__"},  # the commands
+    {"models", "methods", "engine", "export"},
+    {"app", "saved_run"},  # the composition root: a run planned and built, or read back from disk
+    {"repro"},  # tools built on runs: reproduction rows, reports
+    {"cli", "api", "report", "__main__", "__init__"},  # the front ends: commands and the Python API
 ]
 
 

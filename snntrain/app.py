@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
 from omegaconf import DictConfig, OmegaConf
 
 from snntrain.core.checks import require
@@ -14,11 +16,20 @@ from snntrain.core.registry import build, typed
 from snntrain.data import DataBundle
 from snntrain.data.base import require_samples
 from snntrain.data.events.preview import class_examples_image
-from snntrain.engine import checkpoint, distributed, finetune, resume
+from snntrain.data.pipeline import input_pipeline
+from snntrain.engine import checkpoint, distributed, finetune, resume, threads
 from snntrain.engine.host_memory import retain_freed_memory
 from snntrain.engine.seeding import seed_everything
-from snntrain.engine.trainer import Trainer, prepare_run_dir
+from snntrain.engine.trainer import (
+    RunContext,
+    Trainer,
+    TrainingParts,
+    prepare_run_dir,
+    resolve_device,
+)
+from snntrain.export import nir_weights
 
+log = logging.getLogger("snntrain")
 GROUPS = ["neuron", "model", "method", "compression", "dataset", "optimizer", "scheduler", "trainer", "logger"]
 
 
@@ -46,12 +57,17 @@ def plan(cfg: DictConfig) -> Plan:
     seed_everything(seed)
     source = build("dataset", cfg.dataset, seed, T)
     cfgs["dataset"].augment.check_input(source.info.input_shape)
+    method = build("method", cfg.method, T)
+    covered = method.models
+    require(
+        covered is None or cfgs["model"].name in covered, "model", cfgs["model"].name,
+        f"the rules of method={method.name} cover {' and '.join(f'model={m}' for m in covered or ())} only; choose one of those, or another method",
+    )
     neuron = build("neuron", cfg.neuron)
     model = build("model", cfg.model, source.info.input_shape, source.info.num_classes, neuron)
-    method = build("method", cfg.method, T)
     cfgs["trainer"].check_model(model)
     method.check(model)
-    finetune.prepare(model, cfgs["trainer"].init_from, cfgs["trainer"].finetune_last)
+    finetune.prepare(model, cfgs["trainer"].init_from, cfgs["trainer"].finetune_last, initial_weights)
     optimizer = build("optimizer", cfg.optimizer, model)
     scheduler = build("scheduler", cfg.scheduler, optimizer, cfgs["trainer"].max_epochs)
     codec = build("compression", cfg.compression)
@@ -73,6 +89,7 @@ def make_trainer(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int 
     against this config, the run dir prepared, then the data read (unless ``data`` is given)."""
     retain_freed_memory()
     p = plan(cfg)
+    use_threads(p.cfgs["trainer"].threads)
     config = OmegaConf.to_container(cfg, resolve=True)
     folder = Path(run_dir) / checkpoint.FOLDER
     start = resume.choose(p.cfgs["trainer"].resume, folder, config, world_size, p.model, p.optimizer)
@@ -91,12 +108,27 @@ def make_trainer(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int 
     logger = build("logger", cfg.logger, Path(run_dir), rank == 0)
     if dcfg.encoder == "events":
         logger.images("data/event_frames", class_examples_image(data.train))
-    return Trainer(
-        p.cfgs["trainer"], p.model, p.method, p.optimizer, p.scheduler, p.codec, data, p.T, dcfg.encoder,
-        Path(run_dir), logger, seed=p.seed, batch_size=dcfg.batch_size, eval_batch_size=dcfg.eval_batch_size,
-        poisson_scale=dcfg.poisson_scale, augment=dcfg.augment, config_dict=config,
-        rank=rank, world_size=world_size, start=start, loader_workers=dcfg.loader_workers,
+    tcfg = p.cfgs["trainer"]
+    pipeline = input_pipeline(
+        data, dcfg, p.T, p.seed, rank, world_size, tcfg.limit_batches, tcfg.limit_eval_batches,
+        pin_memory=resolve_device(tcfg.device).type == "cuda",
     )
+    parts = TrainingParts(p.model, p.method, p.optimizer, p.scheduler, p.codec)
+    return Trainer(tcfg, parts, pipeline, RunContext(Path(run_dir), logger, rank, world_size, config, start))
+
+
+def initial_weights(model: Any, path: Path) -> dict[str, Any]:
+    """``trainer.init_from``'s weights: a NIR graph (``.nir``, docs/nir.md) or an snntrain checkpoint."""
+    if path.suffix == ".nir":
+        return nir_weights(model, path)
+    return finetune.read_checkpoint_weights(model, path)
+
+
+def use_threads(setting: str) -> None:
+    """Set torch's intra-op thread count as ``trainer.threads`` says, and log the choice."""
+    choice = threads.choose(setting)
+    torch.set_num_threads(choice.threads)
+    log.info(f"{choice.threads} CPU thread{'s' * (choice.threads != 1)} ({choice.reason}).")
 
 
 def prepare(cfg: DictConfig) -> bool:

@@ -64,9 +64,9 @@ import snntrain.models  # noqa: F401
 import snntrain.neurons.lif  # noqa: F401
 from snntrain.compress import Codec, SavedTensorMeter, saving
 from snntrain.core.registry import build
+from snntrain.core.spiking import reset_states
 from snntrain.engine.host_memory import retain_freed_memory
 from snntrain.engine.layout import conv_memory_format
-from snntrain.neurons import reset_states
 
 DECAY, THRESHOLD, ALPHA, LR = 0.5, 1.0, 4.0, 1e-3
 MODELS = {"mlp": "784-800-10", "conv": "2x34x34 32C3-P2-64C3-P2-10"}

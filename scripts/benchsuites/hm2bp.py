@@ -29,7 +29,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from snntrain.compress import Codec, SavedTensorMeter, saving
 from snntrain.core.registry import build, register_schemas
-from snntrain.neurons import reset_states
+from snntrain.core.spiking import reset_states
 
 register_schemas()  # the schemas the configs extend, before anything composes
 

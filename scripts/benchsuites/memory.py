@@ -23,8 +23,8 @@ from hydra.core.global_hydra import GlobalHydra
 from snntrain.compress import SavedTensorMeter, saving
 from snntrain.core.errors import ConfigError
 from snntrain.core.registry import build, options, register_schemas
+from snntrain.core.spiking import reset_states
 from snntrain.engine.trainer import resolve_device
-from snntrain.neurons import reset_states
 
 register_schemas()  # the schemas the configs extend, before anything composes
 
@@ -43,6 +43,9 @@ GOALS = [("bptt", 16, "bitpack+recompute", None, 8.0), ("ratebp", 16, "hosvd+bit
 """(method, T, scheme, its eps, least reduction of saved bytes per sample against ``none``)."""
 
 INPUT_SHAPE, CLASSES = (2, 34, 34), 10
+# What a method needs beyond model=cnn's defaults to train that CNN: HM2-BP puts a neuron after every
+# pool and takes one threshold for all layers (its digits preset lists one per MLP layer).
+CNN_FOR = {"hm2bp": ["model.spiking_pool=true", "neuron.threshold=8"]}
 
 
 def add_arguments(parser) -> None:
@@ -66,7 +69,7 @@ def composed(overrides: list[str]):
 
 def measure(method_name: str, scheme: str, T: int, args, device: torch.device) -> dict:
     """One row: saved bytes per sample and step times of ``method_name`` under ``scheme`` at ``T``."""
-    overrides = [f"method={method_name}", "model=cnn", f"model.spec={args.spec}", f"T={T}", *SCHEMES[scheme]]
+    overrides = [f"method={method_name}", "model=cnn", f"model.spec={args.spec}", *CNN_FOR.get(method_name, []), f"T={T}", *SCHEMES[scheme]]
     cfg = composed([*overrides, f"compression.eps={args.eps}"] if scheme.startswith("hosvd") else overrides)
     torch.manual_seed(0)
     model = build("model", cfg.model, INPUT_SHAPE, CLASSES, build("neuron", cfg.neuron)).to(device)

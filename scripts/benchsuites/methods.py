@@ -73,11 +73,11 @@ def measure(method: str, T: int, batch: int, steps: int, warmup: int, device_nam
     register_schemas()  # before Hydra composes
     from snntrain.compress import SavedTensorMeter, saving
     from snntrain.core.registry import build
+    from snntrain.core.spiking import reset_states
     from snntrain.engine.host_memory import resident_set_follows_live_memory, retain_freed_memory
     from snntrain.engine.layout import conv_memory_format
     from snntrain.engine.trainer import resolve_device
     from snntrain.methods import time_chunks
-    from snntrain.neurons import reset_states
 
     if threads:
         torch.set_num_threads(threads)

@@ -19,8 +19,8 @@ from hydra.core.global_hydra import GlobalHydra
 
 from snntrain.app import plan
 from snntrain.core.registry import register_schemas
+from snntrain.core.spiking import reset_states
 from snntrain.data import ENCODERS
-from snntrain.neurons import reset_states
 
 register_schemas()  # the schemas the configs extend, before anything composes
 

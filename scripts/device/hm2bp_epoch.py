@@ -23,9 +23,9 @@ import _common
 import torch
 
 from snntrain.core.registry import build, register_schemas
+from snntrain.core.spiking import reset_states
 from snntrain.methods.hm2bp.psp import psp_matrix
-from snntrain.neurons import reset_states
-from snntrain.neurons.cuba import cuba_multistep, initial_state
+from snntrain.neurons.dynamics.cuba import cuba_multistep, initial_state
 
 register_schemas()  # the schemas the configs extend, before anything composes
 

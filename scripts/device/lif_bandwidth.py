@@ -79,7 +79,7 @@ def measure(T: int, n: int, device: torch.device) -> list[dict]:
         "; bf16 spikes, float32 u")
 
     try:
-        from snntrain.neurons.lif import lif_multistep
+        from snntrain.neurons.dynamics.lif import lif_multistep
     except ImportError as err:  # the reference module needs hydra-core; the kernels do not
         rows.append(row(PIECE, "torch reference forward+backward", note=f"skipped: {err}"))
         return rows

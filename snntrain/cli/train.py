@@ -8,7 +8,9 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
+from snntrain.cli.help import register_resolvers, version_line
 from snntrain.core.errors import SnntrainError, fail
+from snntrain.core.metrics import RunMetrics
 from snntrain.engine.signals import StopRequest, StopSignal, stopping_on_signals
 
 
@@ -27,10 +29,14 @@ def _main(cfg: DictConfig) -> float | None:
     except SnntrainError as err:
         fail(err)
     # Sweepers (Optuna) optimise what the task returns: validation accuracy when there is one.
-    return metrics["best_val_acc"] if metrics["best_val_acc"] is not None else metrics["test_acc"]
+    return RunMetrics.from_dict(metrics).selection_score()
 
 
 def main() -> None:
+    if "--version" in sys.argv[1:]:  # Hydra's own flag would print only Hydra's version
+        print(version_line())
+        return
+    register_resolvers()
     with stopping_on_signals("snntrain"):
         # Imported once the signals are handled, so that Ctrl-C in the seconds torch takes is one line too; it
         # takes effect after the imports, since an import cut half-way leaves its modules broken.
@@ -38,6 +44,7 @@ def main() -> None:
             from snntrain.core.registry import register_schemas
             register_schemas()  # before Hydra composes
             from snntrain.cli.plugins import require_plugins
+            from snntrain.core.targets import accepting_targets
             from snntrain.engine import distributed
         if stop.signum is not None:
             raise StopSignal(stop.signum)
@@ -45,5 +52,5 @@ def main() -> None:
             require_plugins(sys.argv[1:])
         except SnntrainError as err:
             fail(err)
-        sys.argv += distributed.rank_overrides()
+        sys.argv[1:] = accepting_targets(sys.argv[1:]) + distributed.rank_overrides()
         _main()

@@ -17,6 +17,7 @@ from torch import nn
 
 from snntrain.core.capabilities import SurrogateGradient
 from snntrain.core.errors import ConfigError
+from snntrain.core.spiking import SpikingModule
 
 Backward = Callable[[torch.Tensor], None]
 
@@ -27,7 +28,7 @@ def plain_backward(loss: torch.Tensor) -> None:
 
 def require_surrogate_gradients(model: nn.Module, method: str) -> None:
     """ConfigError naming the first neuron of ``model`` that does not declare ``SurrogateGradient``."""
-    lacking = [m for m in model.modules() if getattr(m, "is_spiking", False) and not isinstance(m, SurrogateGradient)]
+    lacking = [m for m in model.modules() if isinstance(m, SpikingModule) and not isinstance(m, SurrogateGradient)]
     if lacking:
         raise ConfigError(
             f"neuron={type(lacking[0]).__name__.lower()!r} is not allowed: method={method} differentiates the neurons "
@@ -52,6 +53,10 @@ class GradientMethod(ABC):
     autograd_through_model: bool = True
     """Whether ``step`` differentiates the model's forward with autograd; False for a method with
     its own backward pass (HM2-BP), whose layers ``compression.recompute`` cannot recompute."""
+
+    models: tuple[str, ...] | None = None
+    """The ``model=`` options whose layers this method's rules cover (checked before the model is
+    built, so the error names them); None: every model."""
 
     def __init__(self, cfg, T: int) -> None:
         self.cfg = cfg

@@ -13,6 +13,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from snntrain.core import targets
 from snntrain.core.catalog import BUILT_IN, Component
 from snntrain.core.checks import require
 from snntrain.core.errors import ConfigError
@@ -54,23 +55,35 @@ def entry(group: str, name: str) -> Component:
 
 
 def typed(group: str, node: DictConfig | dict) -> Any:
-    """Validate ``node`` against the schema of its ``name`` and return the dataclass instance.
+    """Validate ``node`` against the schema of its ``name`` and return the dataclass instance
+    (a node with ``_target_``: see ``core/targets.py``).
 
     Type errors name the key; range checks in the dataclass ``__post_init__`` raise ConfigError.
     """
-    name = node["name"]
     if isinstance(node, DictConfig):
         missing = sorted(OmegaConf.missing_keys(node))
         if missing:  # '???' in a config file: a value the user must give (a typed merge would make it None)
             keys = [key if key.startswith(f"{group}.") else f"{group}.{key}" for key in missing]  # full keys when node has a parent
             raise ConfigError(f"{', '.join(keys)} must be set on the command line (e.g. {keys[0]}=...); the config that uses it says what it takes.")
-    schema = OmegaConf.structured(entry(group, name).config_cls)
     # Merge plain values: a composed node keeps keys forced in with '+key=...', which a typed node
     # would carry along unchecked.
-    values = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
+    values = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
     require_finite(group, values)
+    path = values.pop(targets.TARGET, None)
+    if path is None:
+        return merged(group, entry(group, values["name"]).config_cls, values)
+    # A user's own component (core/targets.py): a built-in schema by name, else the target's own, else none.
+    builtin = _REGISTRY.get(group, {}).get(values.get("name"))
+    schema = targets.schema(group, path, None if builtin is None else builtin.config_cls)
+    cfg = merged(group, schema, values) if schema is not None else targets.plain_config(path, values)
+    targets.check_config(group, path, cfg)
+    return cfg
+
+
+def merged(group: str, schema: type, values: dict) -> Any:
+    """``values`` validated into the dataclass ``schema``."""
     try:
-        merged = OmegaConf.merge(schema, values)
+        merged = OmegaConf.merge(OmegaConf.structured(schema), values)
     except Exception as err:  # omegaconf's ValidationError/ConfigKeyError: reword for users
         raise ConfigError(f"{group}: {err}".strip()) from None
     return OmegaConf.to_object(merged)
@@ -94,6 +107,9 @@ def finite(value: Any) -> bool:
 
 
 def build(group: str, node: DictConfig | dict, *args: Any, **kwargs: Any) -> Any:
-    """Build the component ``group/node.name`` from its validated config."""
+    """Build the component ``group/node.name`` (or ``node._target_``) from its validated config."""
     cfg = typed(group, node)
+    path = node.get(targets.TARGET)
+    if path is not None:
+        return targets.build(group, path, cfg, *args, **kwargs)
     return entry(group, cfg.name).build(cfg, *args, **kwargs)

@@ -163,7 +163,7 @@ def check_compatible(model: nn.Module, state_dict: dict[str, torch.Tensor], path
             parts.append("shape mismatches " + "; ".join(shapes[:8]))
         raise CheckpointError(
             f"checkpoint {path} does not fit this model ({', '.join(parts)}). It was written by a "
-            "different model or config; resume with the config it was trained with."
+            "different model or config; use the config it was trained with."
         )
 
 

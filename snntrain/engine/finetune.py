@@ -12,8 +12,10 @@ fully connected layers (the official networks end in one classifier, which it al
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import torch
 from torch import nn
 
 from snntrain.core.errors import ConfigError
@@ -42,14 +44,25 @@ def frozen_modules(model: nn.Module, last: int | None) -> list[str]:
     return frozen
 
 
-def prepare(model: nn.Module, init_from: str | None, last: int | None) -> None:
-    """Load the weights of checkpoint ``init_from`` (if given) and freeze what ``last`` leaves out."""
+WeightReader = Callable[[nn.Module, Path], dict[str, torch.Tensor]]
+
+
+def read_checkpoint_weights(model: nn.Module, path: Path) -> dict[str, torch.Tensor]:
+    """The model weights of the snntrain checkpoint at ``path``."""
+    return checkpoint.load(path)["model"]
+
+
+def prepare(model: nn.Module, init_from: str | None, last: int | None, read_weights: WeightReader = read_checkpoint_weights) -> None:
+    """Load the weights ``read_weights`` finds in ``init_from`` (if given) and freeze what ``last`` leaves out.
+
+    ``read_weights(model, path)``: a state dict for ``model`` from the file (a checkpoint by default; the
+    composition root passes one that also reads NIR graphs)."""
     frozen = frozen_modules(model, last)  # a layer count the model cannot meet fails before any file is read
     if init_from is not None:
         path = Path(init_from).expanduser()
-        state = checkpoint.load(path)
-        checkpoint.check_compatible(model, state["model"], path)
-        model.load_state_dict(state["model"])
+        weights = read_weights(model, path)
+        checkpoint.check_compatible(model, weights, path)
+        model.load_state_dict(weights)
     modules = dict(model.named_modules())
     for name in frozen:
         for parameter in modules[name].parameters():

@@ -33,15 +33,17 @@ from snntrain.compress import Codec, SavedTensorMeter, saving
 from snntrain.core.checks import one_of, positive, require
 from snntrain.core.errors import SnntrainError
 from snntrain.core.method import GradientMethod
-from snntrain.data import ENCODERS, BatchLoader, DataBundle
-from snntrain.data.augment import AugmentConfig
+from snntrain.core.metrics import FILE as METRICS_FILE
+from snntrain.core.metrics import RunMetrics
+from snntrain.core.spiking import SpikingModule, reset_states
+from snntrain.data.pipeline import InputPipeline
 from snntrain.engine import checkpoint, distributed, finetune, resume
 from snntrain.engine.epoch_estimate import EpochEstimate
+from snntrain.engine.evaluation import correct_and_seen
 from snntrain.engine.layout import conv_memory_format
 from snntrain.engine.logger import RunLogger
 from snntrain.engine.seeding import rng_state, set_rng_state
 from snntrain.engine.signals import StopRequest, TrainingInterrupted
-from snntrain.neurons import reset_states
 
 log = logging.getLogger("snntrain")
 
@@ -66,6 +68,7 @@ class TrainerConfig:
     finetune_last: int | None = None  # train only the last N conv/linear layers; the rest frozen, in eval mode
     bn_eval: bool = False  # BatchNorm layers in eval mode while training (the HOSVD paper's fine-tuning)
     dist_timeout_s: float = 600.0  # under torchrun: how long a collective waits for a rank that stopped answering
+    threads: str = "auto"  # intra-op CPU threads: auto (the CPUs this process may use, less the busy ones; engine/threads.py) or a count
 
     def __post_init__(self) -> None:
         require(self.max_epochs > 0, "trainer.max_epochs", self.max_epochs, "it must be > 0")
@@ -77,6 +80,10 @@ class TrainerConfig:
         require(self.keep_checkpoints >= 1, "trainer.keep_checkpoints", self.keep_checkpoints, "it must be >= 1")
         one_of("trainer.on_nonfinite", self.on_nonfinite, ["stop", "skip_batch"])
         positive("trainer.dist_timeout_s", self.dist_timeout_s)
+        require(
+            self.threads == "auto" or (self.threads.isdigit() and int(self.threads) >= 1), "trainer.threads", self.threads,
+            "auto, or a number of threads >= 1",
+        )
         require(self.finetune_last is None or self.finetune_last >= 1, "trainer.finetune_last", self.finetune_last, "null (train every layer) or >= 1")
         require(
             self.finetune_last is None or self.init_from is not None, "trainer.finetune_last", self.finetune_last,
@@ -138,7 +145,7 @@ class FiringRates:
         self.handles = [
             m.register_forward_hook(self._hook(name))
             for name, m in model.named_modules()
-            if getattr(m, "is_spiking", False)
+            if isinstance(m, SpikingModule)
         ]
 
     def _hook(self, name: str):
@@ -174,57 +181,44 @@ class EpochProgress:
     meter: dict = field(default_factory=dict)
 
 
+@dataclass
+class TrainingParts:
+    """What is trained and how: everything ``app.plan`` builds from the config but the data."""
+
+    model: nn.Module
+    method: GradientMethod
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    codec: Codec
+
+
+@dataclass
+class RunContext:
+    """Where a run writes, and its place among the processes of a data-parallel group."""
+
+    run_dir: Path
+    logger: RunLogger
+    rank: int = 0
+    world_size: int = 1
+    config: dict = field(default_factory=dict)
+    """The composed config, resolved: saved in every checkpoint (resuming checks it)."""
+    start: resume.Resumption | None = None
+    """The checkpoint to continue from (``engine/resume.py``); None: start afresh."""
+
+
 class Trainer:
     """Fits ``model`` with ``method`` on ``data``; writes checkpoints and ``metrics.json`` to ``run_dir``."""
 
-    def __init__(
-        self,
-        cfg: TrainerConfig,
-        model: nn.Module,
-        method: GradientMethod,
-        optimizer: torch.optim.Optimizer,
-        scheduler: Any,
-        codec: Codec,
-        data: DataBundle,
-        T: int,
-        encoder: str,
-        run_dir: Path,
-        logger: RunLogger,
-        seed: int = 0,
-        batch_size: int = 64,
-        eval_batch_size: int = 256,
-        poisson_scale: float = 1.0,
-        augment: AugmentConfig | None = None,
-        config_dict: dict | None = None,
-        rank: int = 0,
-        world_size: int = 1,
-        start: resume.Resumption | None = None,
-        loader_workers: int = 0,
-    ) -> None:
-        self.cfg, self.method, self.optimizer, self.scheduler = cfg, method, optimizer, scheduler
-        self.codec, self.data, self.T, self.run_dir, self.logger = codec, data, T, Path(run_dir), logger
+    def __init__(self, cfg: TrainerConfig, parts: TrainingParts, pipeline: InputPipeline, run: RunContext) -> None:
+        self.cfg, self.pipeline, self.run = cfg, pipeline, run
+        self.method, self.optimizer, self.scheduler, self.codec = parts.method, parts.optimizer, parts.scheduler, parts.codec
+        self.run_dir, self.logger = Path(run.run_dir), run.logger
         self.device = resolve_device(cfg.device)
-        self.model = model.to(self.device, memory_format=conv_memory_format(model, self.device, cfg.channels_last))
+        self.model = parts.model.to(self.device, memory_format=conv_memory_format(parts.model, self.device, cfg.channels_last))
         self.frozen = finetune.frozen_modules(self.model, cfg.finetune_last)
-        self.encode = ENCODERS[encoder]
-        self.poisson_scale = poisson_scale
-        self.config_dict = config_dict or {}
-        self.rank, self.world_size = rank, world_size
-        self.is_main = rank == 0
-        pinned = self.device.type == "cuda"
-        self.train_loader = BatchLoader(
-            data.train, batch_size, True, seed, rank, world_size, cfg.limit_batches, equal_steps=True,
-            augmentation=augment, workers=loader_workers, pin_memory=pinned,
-        )
-        if len(self.train_loader) == 0:  # every step is a collective: a split smaller than the ranks gives none
-            raise SnntrainError(
-                f"no training step: the training split's {len(data.train)} samples cannot give each of the {world_size} "
-                "processes one; train on more data (dataset.val_fraction and the split keys) or start fewer processes."
-            )
-        self.eval_loaders = {
-            name: BatchLoader(split, eval_batch_size, False, 0, rank, world_size, cfg.limit_eval_batches, workers=loader_workers, pin_memory=pinned)
-            for name, split in (("val", data.val), ("test", data.test)) if split is not None
-        }
+        self.rank, self.world_size = run.rank, run.world_size
+        self.is_main = run.rank == 0
+        self.train_loader = pipeline.train
         self.autocast_dtype = {"32": None, "bf16": torch.bfloat16, "16": torch.float16}[str(cfg.precision)]
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.autocast_dtype == torch.float16)
         self.epoch = 0
@@ -236,7 +230,7 @@ class Trainer:
         if self.is_main and not self.ckpt_dir.is_dir():  # a Trainer built without make_trainer (which prepares it before reading data)
             prepare_run_dir(self.run_dir)
         self.partial: EpochProgress | None = None
-        self.start = start
+        self.start = run.start
 
     # ----- one batch -------------------------------------------------------------------------
     def _autocast(self):
@@ -248,12 +242,7 @@ class Trainer:
         self.scaler.scale(loss).backward()
 
     def _inputs(self, x: torch.Tensor) -> torch.Tensor:
-        """A stored (or augmented) batch as the model's time-major input: on the device, through the
-        dataset's transform if it has one, then the encoder."""
-        x = x.to(self.device, non_blocking=True)
-        if self.data.transform is not None:
-            x = self.data.transform(x)
-        return self.encode(x, self.T, self.poisson_scale)
+        return self.pipeline.inputs(x, self.device)
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor, meter: SavedTensorMeter, step: int):
         """One training step on batch ``step`` of the epoch, as the loader gave it (augmented)."""
@@ -357,21 +346,14 @@ class Trainer:
     @torch.no_grad()
     def evaluate(self, name: str) -> float | None:
         """Accuracy on split ``name`` (val or test); None for a split the dataset does not have."""
-        if name not in self.eval_loaders:
+        if name not in self.pipeline.evaluation:
             return None
-        self.model.eval()
-        correct = seen = 0
-        for x, y in self.eval_loaders[name]:
-            reset_states(self.model)
-            with self._autocast():
-                scores = self.method.predict(self.model, self._inputs(x))
-            correct += int((scores.argmax(1).cpu() == y).sum())
-            seen += len(y)
+        correct, seen = correct_and_seen(self.model, self.method, self.pipeline.evaluation[name], self._inputs, self._autocast)
         correct, seen = distributed.sum_over_ranks(self.world_size, correct, seen)
         return correct / max(seen, 1)
 
     def fit(self) -> dict[str, Any]:
-        """Train to ``trainer.max_epochs`` (resuming if asked); return and write the metrics."""
+        """Train to ``trainer.max_epochs`` (resuming if asked); write the metrics (``core/metrics.py``) and return them as a dict."""
         if self.start is not None:
             self._restore(self.start)
             self.start = None  # its copy of the state is not needed any more
@@ -398,10 +380,10 @@ class Trainer:
                 signum = distributed.agreed_stop(self.world_size, stop.signum)
                 if signum is not None and self.epoch < self.cfg.max_epochs:
                     self._interrupt(EpochProgress(), signum)
-        metrics = self.metrics()
+        metrics = self.metrics().to_dict()
         if self.is_main:
             storage.write_text_atomic(
-                self.run_dir / "metrics.json", json.dumps(metrics, indent=2), "the metrics",
+                self.run_dir / METRICS_FILE, json.dumps(metrics, indent=2), "the metrics",
                 after="Training is done and its checkpoints are written: once that is fixed, the same command "
                 "with trainer.resume=auto writes metrics.json without training again.",
             )
@@ -441,27 +423,27 @@ class Trainer:
                 f"{record['train_samples_per_s']:.0f} samples/s saved {record['saved_bytes_per_sample']:.0f} B/sample"
             )
 
-    def metrics(self) -> dict[str, Any]:
+    def metrics(self) -> RunMetrics:
         last = self.history[-1] if self.history else {}
         mean = lambda key: sum(h[key] for h in self.history) / max(len(self.history), 1)  # noqa: E731
-        return {
-            "test_acc": last.get("test_acc"),
-            "best_val_acc": self.best["best_val_acc"],
-            "test_acc_at_best_val": self.best["test_acc_at_best_val"],
-            "best_test_acc": self.best["best_test_acc"],
-            "best_epoch": self.best["best_epoch"],
-            "selected_on": "val" if self.data.val is not None else "test",
-            "epochs": len(self.history),
-            "final_train_loss": last.get("train_loss"),
-            "time_per_epoch_s": mean("epoch_time_s"),
-            "train_samples_per_s": mean("train_samples_per_s"),
-            "peak_mem_bytes": max((h["peak_mem_bytes"] for h in self.history), default=0),
-            "saved_bytes_per_sample": mean("saved_bytes_per_sample"),
-            "compression_ratio": mean("compression_ratio"),
-            "codec_seconds_per_epoch": mean("codec_seconds"),
-            "device": str(self.device),
-            "history": self.history,
-        }
+        return RunMetrics(
+            test_acc=last.get("test_acc"),
+            best_val_acc=self.best["best_val_acc"],
+            test_acc_at_best_val=self.best["test_acc_at_best_val"],
+            best_test_acc=self.best["best_test_acc"],
+            best_epoch=self.best["best_epoch"],
+            selected_on="val" if self.pipeline.has_val else "test",
+            epochs=len(self.history),
+            final_train_loss=last.get("train_loss"),
+            time_per_epoch_s=mean("epoch_time_s"),
+            train_samples_per_s=mean("train_samples_per_s"),
+            peak_mem_bytes=max((h["peak_mem_bytes"] for h in self.history), default=0),
+            saved_bytes_per_sample=mean("saved_bytes_per_sample"),
+            compression_ratio=mean("compression_ratio"),
+            codec_seconds_per_epoch=mean("codec_seconds"),
+            device=str(self.device),
+            history=self.history,
+        )
 
     def state(self, rng: list[dict]) -> dict[str, Any]:
         """What a checkpoint holds; ``rng``: every rank's generator state, in rank order."""
@@ -476,7 +458,7 @@ class Trainer:
             "history": self.history,
             "rng": rng,
             "world_size": self.world_size,
-            "config": self.config_dict,
+            "config": self.run.config,
         }
 
     def _save(self, *names: str) -> None:

@@ -34,6 +34,7 @@ from snntrain.core.capabilities import (
 from snntrain.core.checks import one_of
 from snntrain.core.errors import ConfigError
 from snntrain.core.method import GradientMethod, StepResult, plain_backward
+from snntrain.core.spiking import SpikingModule
 from snntrain.methods.time_chunks import run_in_chunks
 
 GRAD_SCALES = ["1", "1/T"]
@@ -86,7 +87,7 @@ def without_rate_recording(model: nn.Module) -> list[str]:
     return [
         name or type(m).__name__
         for name, m in model.named_modules()
-        if (getattr(m, "is_spiking", False) or isinstance(m, _BatchNorm)) and not isinstance(m, RateRecording)
+        if isinstance(m, (SpikingModule, _BatchNorm)) and not isinstance(m, RateRecording)
     ]
 
 

@@ -1,12 +1,20 @@
-"""Multi-step neuron implementations by backend name, and the ``auto`` choice.
+"""The one dispatcher of multi-step neuron dynamics: ``(dynamics, backend) -> implementation``.
 
-A backend is a function with the signature of ``lif.lif_multistep``. ``torch`` is the
-reference; ``triton`` and ``compile`` live in ``neurons/kernels/`` and are imported on first
-use, so a missing or broken optional dependency costs one logged warning, never a crash.
+``IMPLEMENTATIONS`` names each implementation as ``module:function``; a module is imported the
+first time its backend runs, so an optional dependency (triton, a C++ compiler for inductor) is
+needed only by the runs that use it. An implementation has the signature of its dynamics'
+reference: ``dynamics.lif.lif_multistep(x, v0, ...)`` or ``dynamics.cuba.cuba_multistep(drive,
+state, params)``, drive first.
+
+Fallback, the one rule: a backend other than the reference (``torch``) that cannot be imported,
+or that raises on a device, is replaced by the reference of its dynamics (on that device, from
+then on), with one warning. A call that the reference rejects too is an error in the input,
+not in the backend: it is raised.
 
 ``auto`` decides per call, from the drive tensor:
-* CUDA tensor -> ``triton`` (fused kernels);
-* CPU tensor with at least ``CPU_COMPILE_MIN_NUMEL`` elements and at most
+* CUDA tensor -> ``triton`` (fused kernels), for LIF and CUBA;
+* CUBA on the CPU -> ``torch`` (its reference loop is already in-place float arithmetic);
+* LIF on the CPU, with at least ``CPU_COMPILE_MIN_NUMEL`` elements and at most
   ``CPU_COMPILE_MAX_STEPS`` time steps -> ``compile``; otherwise ``scan`` (the same scan
   equations run eagerly in one autograd Function; internal, not a config choice). Measured on 2
   CPU cores, forward+backward of one LIF layer: [8, 64, 800]: torch 94 ms, scan 16 ms, compile
@@ -16,11 +24,9 @@ use, so a missing or broken optional dependency costs one logged warning, never 
   once per process for a cold inductor cache), and would take minutes at HM2-BP's T = 540.
   Below the size threshold scan is nearly as fast without that cost (smoke tests and the digits
   set stay uncompiled); past the step limit it saves the compile.
-* a neuron in evaluation mode -> ``scan`` on the CPU (``evaluation_impl``): evaluation runs once an
-  epoch, forward only, and compiling its graph cost the default run 15 s of a cold start
-  (evaluation batches [8, 256, 800]; scripts/bench.py startup) to save a fraction of a second.
-A fused backend that fails at run time under ``auto`` (no C++ compiler, no GPU compiler) is
-replaced by torch from then on, with one warning.
+* a LIF in evaluation mode -> ``scan`` on the CPU: evaluation runs once an epoch, forward only,
+  and compiling its graph cost the default run 15 s of a cold start (evaluation batches
+  [8, 256, 800]; scripts/bench.py startup) to save a fraction of a second.
 """
 
 from __future__ import annotations
@@ -28,101 +34,91 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable
+from typing import Any
+
+import torch
 
 log = logging.getLogger(__name__)
 
-BACKEND_CHOICES = ["auto", "torch", "triton", "compile"]
+REFERENCE = "torch"
+IMPLEMENTATIONS = {
+    ("lif", "torch"): "snntrain.neurons.dynamics.lif:lif_multistep",
+    ("lif", "scan"): "snntrain.neurons.kernels.lif_scan:lif_scan",
+    ("lif", "compile"): "snntrain.neurons.kernels.lif_compile:lif_compiled",
+    ("lif", "triton"): "snntrain.neurons.kernels.lif_triton:lif_triton",
+    ("cuba", "torch"): "snntrain.neurons.dynamics.cuba:cuba_multistep",
+    ("cuba", "triton"): "snntrain.neurons.kernels.cuba_triton:cuba_multistep_triton",
+}
+CHOICES = {"lif": ["auto", "torch", "triton", "compile"], "cuba": ["auto", "torch", "triton"]}
+"""The ``neuron.backend`` values of each dynamics (``scan`` is ``auto``'s, not a config choice)."""
 CPU_COMPILE_MIN_NUMEL = 1 << 20
 CPU_COMPILE_MAX_STEPS = 64
-_MODULES = {
-    "triton": "snntrain.neurons.kernels.lif_triton",
-    "compile": "snntrain.neurons.kernels.lif_compile",
-}
-_LIF: dict[str, Callable] = {}
-_warned: set[str] = set()
+
+_loaded: dict[tuple[str, str], Callable] = {}
+_unavailable: set[tuple[str, str]] = set()
+"""(dynamics, backend) that could not be imported: the reference runs instead (one warning, on entry)."""
+_failed: set[tuple[str, str, str]] = set()
+"""(dynamics, backend, device type) that raised: the reference runs there from then on (one warning, on entry)."""
 
 
-def register_lif(name: str, fn: Callable) -> None:
-    _LIF[name] = fn
-
-
-def warn_once(key: str, message: str) -> None:
-    """Log ``message`` as a warning the first time ``key`` is seen in this process."""
-    if key not in _warned:
-        _warned.add(key)
-        log.warning(message)
-
-
-def reference() -> Callable:
-    """The torch reference, ``lif.lif_multistep``."""
-    from snntrain.neurons.lif import lif_multistep  # not at the top: lif imports this module
-
-    return lif_multistep
-
-
-def _load(name: str) -> None:
-    """Import the module that registers backend ``name``; one warning if it cannot be imported."""
-    if name in _LIF or name not in _MODULES:
-        return
-    try:
-        importlib.import_module(_MODULES[name])
-    except Exception as err:  # ImportError, or a broken install failing at import time
-        warn_once(name, f"neuron.backend={name} is not available here ({err}); using the torch backend.")
-
-
-def lif_impl(name: str) -> Callable:
-    """The LIF implementation for ``name``; an unavailable one falls back to torch with a warning."""
-    if name == "auto":
-        return lif_auto
-    _load(name)
-    if name not in _LIF:
-        warn_once(name, f"neuron.backend={name} is not available here; using the torch backend.")
-    return _LIF.get(name) or reference()
-
-
-def guarded(name: str, fn: Callable) -> Callable:
-    """``fn``, replaced by the torch reference from its first failure on (one warning).
-
-    A call that fails in the reference too is an error in the input, not in ``fn``: it is raised.
-    """
-    failed = False
-
-    def call(*args):
-        nonlocal failed
-        if not failed:
-            try:
-                return fn(*args)
-            except Exception as err:
-                result = reference()(*args)
-                failed = True
-                warn_once(f"{name}-failed", f"neuron backend {name} failed ({err!r}); using torch from now on.")
-                return result
-        return reference()(*args)
-
-    call.guarded = True
-    return call
-
-
-_AUTO: dict[str, Callable] = {}
-
-
-def auto_choice(x) -> str:
-    """The backend ``auto`` uses for drive ``x`` (see the module docstring)."""
+def auto_choice(dynamics: str, x: torch.Tensor, training: bool = True) -> str:
+    """The backend ``auto`` runs drive ``x`` with (see the module docstring)."""
     if x.is_cuda:
         return "triton"
+    if dynamics == "cuba":
+        return REFERENCE
+    if not training:
+        return "scan"
     return "compile" if x.numel() >= CPU_COMPILE_MIN_NUMEL and x.shape[0] <= CPU_COMPILE_MAX_STEPS else "scan"
 
 
-def evaluation_impl(x) -> Callable:
-    """What ``auto`` runs for a neuron in evaluation mode: the eager scan on the CPU, else its usual choice."""
-    return lif_auto if x.is_cuda else lif_impl("scan")
+def _load(dynamics: str, backend: str) -> Callable:
+    """The function ``IMPLEMENTATIONS`` names for the pair, imported on first use."""
+    key = (dynamics, backend)
+    if key not in _loaded:
+        module, _, function = IMPLEMENTATIONS[key].partition(":")
+        _loaded[key] = getattr(importlib.import_module(module), function)
+    return _loaded[key]
 
 
-def lif_auto(x, *args):
-    """``neuron.backend=auto``: the fastest available backend for ``x``'s device and size."""
-    name = auto_choice(x)
-    if name not in _AUTO:
-        impl = lif_impl(name)
-        optional = name in _MODULES and impl is not reference() and not getattr(impl, "guarded", False)
-        _AUTO[name] = guarded(name, impl) if optional else impl
-    return _AUTO[name](x, *args)
+def reference(dynamics: str) -> Callable:
+    """The torch reference of ``dynamics``."""
+    return _load(dynamics, REFERENCE)
+
+
+def implementation(dynamics: str, backend: str, x: torch.Tensor, training: bool = True) -> Callable:
+    """What runs drive ``x`` with ``backend`` now (``auto``'s choice made): that backend, or the
+    reference if it cannot be imported (one warning) or has failed on ``x``'s device."""
+    return _implementation(dynamics, _chosen(dynamics, backend, x, training), x.device.type)
+
+
+def run(dynamics: str, backend: str, x: torch.Tensor, *args: Any, training: bool = True) -> Any:
+    """Run ``dynamics`` on drive ``x`` with ``backend`` (more arguments as its reference takes them)."""
+    name, device = _chosen(dynamics, backend, x, training), x.device.type
+    fn, ref = _implementation(dynamics, name, device), reference(dynamics)
+    if fn is ref:
+        return ref(x, *args)
+    try:
+        return fn(x, *args)
+    except Exception as err:
+        result = ref(x, *args)  # raises when the input is at fault
+        _failed.add((dynamics, name, device))
+        log.warning(f"neuron.backend={name} failed on {device} for neuron={dynamics} ({err!r}); using torch there from now on.")
+        return result
+
+
+def _chosen(dynamics: str, backend: str, x: torch.Tensor, training: bool) -> str:
+    return auto_choice(dynamics, x, training) if backend == "auto" else backend
+
+
+def _implementation(dynamics: str, backend: str, device: str) -> Callable:
+    key = (dynamics, backend)
+    if key in _unavailable or (dynamics, backend, device) in _failed:
+        return reference(dynamics)
+    try:
+        return _load(dynamics, backend)
+    except Exception as err:  # no such pair, ImportError, or a broken install failing at import time
+        _unavailable.add(key)
+        reason = str(err) if key in IMPLEMENTATIONS else "no such backend"
+        log.warning(f"neuron.backend={backend} is not available here for neuron={dynamics} ({reason}); using the torch backend.")
+        return reference(dynamics)

@@ -5,7 +5,7 @@ rate with respect to that constant, with the surrogate standing in for H':
 
     e = (1/T) Σ_t ∂s[t]/∂c̄ = (1/T) Σ_t sg(u[t] - θ) κ[t],      κ[t] = ∂u[t]/∂c̄
 
-``record_lif`` runs the LIF update of ``lif.lif_multistep`` (no graph) together with this
+``record_lif`` runs the LIF update of ``dynamics.lif.lif_multistep`` (no graph) together with this
 forward-mode derivative, so κ follows the neuron's reset exactly as BPTT differentiates it:
 
     soft reset, detach_reset:   κ[t+1] = 1 + λ κ[t]

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import sys
 from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass
@@ -30,6 +29,8 @@ from rich.console import Console
 from rich.table import Table
 
 from snntrain import storage
+from snntrain.core.metrics import FILE as METRICS_FILE
+from snntrain.core.metrics import RunMetrics
 
 # Overrides that do not change what is trained: where the data is, the device, logging, resuming.
 HARMLESS = ("dataset.root=", "dataset.download=", "dataset.workers=", "dataset.progress=", "trainer.device=",
@@ -80,7 +81,7 @@ def find_runs(paths: Iterable[Path]) -> list[Path]:
     """Every run dir at or below ``paths`` (has ``metrics.json`` and ``.hydra/config.yaml``), sorted."""
     runs: set[Path] = set()
     for path in paths:
-        for metrics in Path(path).rglob("metrics.json"):
+        for metrics in Path(path).rglob(METRICS_FILE):
             if (metrics.parent / ".hydra" / "config.yaml").is_file():
                 runs.add(metrics.parent)
     return sorted(runs)
@@ -117,7 +118,7 @@ def recipe(cfg, overrides: list[str]) -> str | None:
 def read_run(run_dir: Path, shared: Collection[str] = ()) -> Row:
     """The report row of one run dir; ``shared`` overrides (common to its multirun) are left out of its label."""
     cfg = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
-    metrics = json.loads((run_dir / "metrics.json").read_text())
+    metrics = RunMetrics.read(run_dir)
     overrides = _overrides(run_dir)
     # The overrides that set this run apart name it, besides the experiment (method has its own column).
     distinct = [o for o in overrides if o not in shared and not o.startswith(("method=", "experiment="))]
@@ -127,7 +128,7 @@ def read_run(run_dir: Path, shared: Collection[str] = ()) -> Row:
     if compression not in (None, "none"):
         method += f"+{compression}"
     paper = OmegaConf.select(cfg, "paper.value")
-    final, at_val = _percent(metrics.get("test_acc")), _percent(metrics.get("test_acc_at_best_val"))
+    final, at_val = _percent(metrics.test_acc), _percent(metrics.test_acc_at_best_val)
     ours = at_val if at_val is not None else final
     return Row(
         experiment=" ".join([label, *distinct]),
@@ -136,13 +137,13 @@ def read_run(run_dir: Path, shared: Collection[str] = ()) -> Row:
         recipe=recipe(cfg, overrides),
         final_test=final,
         test_at_best_val=at_val,
-        best_test=_percent(metrics.get("best_test_acc")),
+        best_test=_percent(metrics.best_test_acc),
         delta=None if paper is None or ours is None else ours - float(paper),
-        epochs=metrics.get("epochs"),
-        time_per_epoch_s=metrics.get("time_per_epoch_s"),
-        samples_per_s=metrics.get("train_samples_per_s"),
-        peak_mem_bytes=metrics.get("peak_mem_bytes"),
-        saved_bytes_per_sample=metrics.get("saved_bytes_per_sample"),
+        epochs=metrics.epochs,
+        time_per_epoch_s=metrics.time_per_epoch_s,
+        samples_per_s=metrics.train_samples_per_s,
+        peak_mem_bytes=metrics.peak_mem_bytes,
+        saved_bytes_per_sample=metrics.saved_bytes_per_sample,
         paper_source=OmegaConf.select(cfg, "paper.source"),
         overrides=" ".join(overrides),
         run_dir=str(run_dir),

@@ -127,7 +127,7 @@ def conv_snn():
 def input_gradient_and_ranks(scope: str):
     """One BPTT step of a small conv SNN under HOSVD at ε = 0.5: d loss / d input, and the layers decomposed."""
     from snntrain.compress import SavedTensorMeter, saving
-    from snntrain.neurons import reset_states
+    from snntrain.core.spiking import reset_states
 
     model = conv_snn()
     x = torch.rand(4, 8, 2, 12, 12, generator=torch.Generator().manual_seed(1)).requires_grad_()
@@ -151,7 +151,7 @@ def test_weight_inputs_scope_decomposes_only_what_conv_and_linear_layers_save():
 def test_weight_inputs_scope_leaves_the_input_gradient_exact():
     """The paper's point: a layer's input gradient uses W and the neurons' exact states; only the
     weight gradients see the decomposition. Decomposing every saved tensor changes the input gradient too."""
-    from snntrain.neurons import reset_states
+    from snntrain.core.spiking import reset_states
 
     model = conv_snn()
     x = torch.rand(4, 8, 2, 12, 12, generator=torch.Generator().manual_seed(1)).requires_grad_()

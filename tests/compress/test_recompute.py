@@ -11,7 +11,8 @@ from snntrain.compress.bitpack import BitpackCodec
 from snntrain.compress.layers import OUTSIDE
 from snntrain.compress.recompute import spiking_blocks
 from snntrain.core.errors import ConfigError
-from snntrain.neurons import reset_states
+from snntrain.core.registry import build
+from snntrain.core.spiking import SpikingModule, reset_states
 from snntrain.neurons.lif import LIF
 from tests.conftest import compose_config
 
@@ -119,6 +120,42 @@ def test_backward_leaves_the_neurons_as_the_forward_left_them():
         after_forward = [n.v for n in neurons]
         loss.backward()
     assert all(n.v is v for n, v in zip(neurons, after_forward))
+
+
+class SigmoidIntegrator(SpikingModule):
+    """A spiking module that is not a LIF: a leaky integrator with a smooth output and its own state."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_state("u")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        u = torch.zeros_like(x[0]) if self.u is None else self.u
+        out = []
+        for step in x:
+            u = 0.5 * u + step
+            out.append(torch.sigmoid(4 * (u - 1)))
+        self.u = u
+        return torch.stack(out)
+
+
+def test_any_spiking_module_restarts_from_its_snapshot():
+    """Two calls, the second continuing from the first's state with its graph: the recomputed
+    gradients are those of none, and the carried state is a kept input of the second call."""
+    torch.manual_seed(0)
+    model = build("model", {"name": "mlp", "hidden": [12]}, (1, 4, 4), 10, lambda index, n_layers: SigmoidIntegrator())
+    x = torch.rand(T, 3, 1, 4, 4)
+    meters, grads = [], []
+    for codec in [Codec(), Codec(recompute=True)]:
+        net, meter = copy.deepcopy(model), SavedTensorMeter(samples=3)
+        reset_states(net)
+        with saving(codec, meter, net):
+            (net(x[: T // 2]).sum() + net(x[T // 2 :]).sum()).backward()
+        meters.append(meter.layer_figures()["saved_bytes_per_sample_per_layer"])
+        grads.append([p.grad for p in net.parameters()])
+    assert all(torch.equal(a, b) for a, b in zip(*grads))
+    # body.1 (the first linear layer): both calls' input and the second call's starting state, 12 floats
+    assert meters[1]["body.1"] == T * 16 * 4 + 12 * 4
 
 
 @pytest.mark.parametrize("scheme", ["none", "bitpack", "hosvd"])

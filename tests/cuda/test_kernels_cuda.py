@@ -14,15 +14,16 @@ import pytest
 import torch
 
 from snntrain.neurons import backends
-from snntrain.neurons.lif import LIF, LIFConfig, lif_multistep
+from snntrain.neurons.dynamics.lif import lif_multistep
+from snntrain.neurons.lif import LIF, LIFConfig
 from tests.neurons.test_kernels import COMBOS, IDS
 
 
 @pytest.fixture(scope="module")
 def lif_triton():
-    from snntrain.neurons.kernels import lif_triton
+    from snntrain.neurons.kernels import INTERPRETED, lif_triton
 
-    assert not lif_triton._INTERPRETED, "TRITON_INTERPRET is set: the kernels would not be compiled for the GPU"
+    assert not INTERPRETED, "TRITON_INTERPRET is set: the kernels would not be compiled for the GPU"
     return lif_triton.lif_triton
 
 
@@ -78,7 +79,7 @@ def test_triton_lif_channels_last_drive_keeps_its_layout(lif_triton, cuda):
 
 
 def test_auto_backend_runs_triton_on_cuda_without_falling_back(lif_triton, cuda, caplog):
-    assert backends.auto_choice(torch.empty(1, device="cuda")) == "triton"
+    assert backends.auto_choice("lif", torch.empty(1, device="cuda")) == "triton"
     x = torch.randn(6, 8, 300, device="cuda")
     with caplog.at_level(logging.WARNING):
         spikes = LIF(LIFConfig(backend="auto"))(x)
@@ -88,10 +89,10 @@ def test_auto_backend_runs_triton_on_cuda_without_falling_back(lif_triton, cuda,
 
 @pytest.mark.parametrize("inhibition", [0.0, 1.0])
 def test_cuba_triton_equals_the_torch_loop_on_gpu_and_cpu(cuda, inhibition):
-    from snntrain.neurons.cuba import CUBAParams, cuba_impl, cuba_multistep, initial_state
+    from snntrain.neurons.dynamics.cuba import CUBAParams, cuba_multistep, initial_state
     from snntrain.neurons.kernels.cuba_triton import cuba_multistep_triton
 
-    assert cuba_impl("auto", cuda) is cuba_multistep_triton
+    assert backends.implementation("cuba", "auto", torch.empty(1, device=cuda)) is cuba_multistep_triton
     params = CUBAParams(64.0, 8.0, 2, 3.0, inhibition)
     # Drives in steps of 1/64: every sum is exact, so the devices see the same numbers.
     drive = torch.round(torch.randn(90, 5, 700, generator=torch.Generator().manual_seed(1)) * 128) / 64

@@ -18,8 +18,8 @@ import torch
 from snntrain.app import plan, train
 from snntrain.compress import Codec, SavedTensorMeter, saving
 from snntrain.compress.bitpack import BitpackCodec
+from snntrain.core.spiking import reset_states
 from snntrain.data.augment import AugmentConfig, augment
-from snntrain.neurons import reset_states
 from tests.conftest import SMOKE, compose_config
 
 T, B = 6, 16

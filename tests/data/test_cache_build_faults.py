@@ -41,8 +41,7 @@ def open_fifo_once_read(fifo: Path, proc: subprocess.Popen, timeout: float = 120
 def held_build(tmp_path):
     """A running ``snntrain-data dataset=nmnist`` whose train-cache build is held by a FIFO recording:
     ``(process, its descendants (pid -> start time), dataset root)``. Everything is reaped afterwards."""
-    if not SNNTRAIN_DATA.exists():
-        pytest.skip("the snntrain-data console script is not installed (pip install -e .)")
+    assert SNNTRAIN_DATA.exists(), "the snntrain-data console script is not installed: make install (pip install -e .)"
     root = write_root(tmp_path / "nmnist", files_per_class=FILES_PER_CLASS, n_events=50)
     fifo = root / "Train" / "0" / "00000.bin"
     fifo.unlink()

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from snntrain.data.events import convert, store
+from snntrain.data.events.framing import FramingConfig
 from tests.data.nmnist_writer import write_root
 from tests.data.test_nmnist_dataset import (
     caches,
@@ -61,6 +62,21 @@ def test_a_cache_of_the_format_before_checksums_is_rebuilt(root, caplog):
         source(root).split("test")
     assert "built by another snntrain version (cache format 1)" in caplog.text
     assert store.read(path)[0]["version"] == convert.FORMAT_VERSION
+
+
+@pytest.mark.parametrize("framing, rebuilt", [({"n_time_bins": 8}, True), ({"n_event_bins": 8}, False), ({"time_window_us": 600.0}, False)])
+def test_a_version_2_cache_is_rebuilt_only_where_version_3_changed_the_frames(root, monkeypatch, caplog, framing, rebuilt):
+    """Version 3 made n_time_bins Tonic's binning: a version-2 n_time_bins cache under the same spec holds other frames."""
+    monkeypatch.setattr(convert, "FORMAT_VERSION", 2)
+    source(root, workers=1, framing=FramingConfig(**framing)).split("test")
+    (path,) = caches(root)
+    before = identity(path)
+    monkeypatch.undo()
+    with caplog.at_level(logging.INFO, logger="snntrain"):
+        source(root, workers=1, framing=FramingConfig(**framing)).split("test")
+    assert (identity(path) != before) == rebuilt
+    assert ("built by another snntrain version (cache format 2)" in caplog.text) == rebuilt
+    assert store.read(path)[0]["version"] == (convert.FORMAT_VERSION if rebuilt else 2)
 
 
 def test_a_full_disk_while_building_the_cache_names_it_and_keeps_nothing(root):

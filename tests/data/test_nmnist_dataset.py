@@ -244,8 +244,7 @@ def test_a_class_folder_that_is_not_a_digit_is_an_error(root):
 
 def test_snntrain_data_prepares_the_caches_without_training(root, tmp_path):
     script = Path(sys.executable).parent / "snntrain-data"
-    if not script.exists():
-        pytest.skip("the snntrain-data console script is not installed (pip install -e .)")
+    assert script.exists(), "the snntrain-data console script is not installed: make install (pip install -e .)"
     args = [str(script), "dataset=nmnist", f"dataset.root={root}", "dataset.progress=false", "T=4", f"hydra.run.dir={tmp_path / 'run'}"]
     result = subprocess.run(args, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr

@@ -23,7 +23,7 @@ def dense(events, spec):
     return densify(np.array([0, len(flat)]), flat, values, np.array([0]), spec.cells).reshape(spec.frame_shape)
 
 
-def spec(T, mode="n_time_bins", window=1000.0, count=1000, values="count", first=False):
+def spec(T, mode="span_time_bins", window=1000.0, count=1000, values="count", first=False):
     key = {"time_window_us": {"time_window_us": window}, "event_count": {"event_count": count}}.get(mode, {})
     return FrameSpec.from_config(FramingConfig(mode=mode, values=values, **key), T, first)
 
@@ -65,8 +65,10 @@ def test_bins_follow_the_documented_boundaries():
     window = dense(events, spec(4, "time_window_us", window=600.0))
     assert [window[b].sum() for b in range(4)] == [2, 1, 1, 0]  # [0, 600), [600, 1200), ...
     assert window[0, 1, 0, 0] == 1 and window[1, 0, 0, 2] == 1  # (bin, polarity, y, x)
-    even = dense(events, spec(2))  # bins of 900 µs over [0, 1800)
+    even = dense(events, spec(2))  # span_time_bins: bins of 900 µs over [0, 1800)
     assert [even[0].sum(), even[1].sum()] == [3, 1]
+    tonic = dense(events, spec(2, "n_time_bins"))  # Tonic's: bins of (1799 - 0) // 2 = 899 µs from t_0; t = 1799 >= 2 * 899 dropped
+    assert [tonic[0].sum(), tonic[1].sum()] == [3, 0]
     counted = dense(events, spec(3, "event_count", count=3))
     assert [counted[0].sum(), counted[1].sum(), counted[2].sum()] == [3, 1, 0]
 
@@ -87,7 +89,7 @@ def test_counts_saturate_at_255():
 
 def test_an_empty_recording_gives_empty_frames():
     events = decode_events(b"", "empty.bin")
-    for s in (spec(4), spec(4, "time_window_us"), spec(4, "event_count")):
+    for s in (spec(4), spec(4, "n_time_bins"), spec(4, "n_event_bins"), spec(4, "time_window_us"), spec(4, "event_count")):
         assert not dense(events, s).any()
 
 
@@ -118,17 +120,18 @@ def test_hm2bp_setting_composes_and_hashes_differently_from_the_default():
 @pytest.mark.parametrize(
     "kwargs, key",
     [({"mode": "by_time"}, "mode"), ({"time_window_us": 0.0}, "time_window_us"), ({"event_count": 0}, "event_count"), ({"n_time_bins": -2}, "n_time_bins"), ({"values": "float"}, "values"), ({"time_window_us": 600.0, "event_count": 9}, "time_window_us"),
-     ({"n_event_bins": 0}, "n_event_bins"), ({"mode": "n_event_bins", "time_window_us": 600.0}, "time_window_us")],
+     ({"n_event_bins": 0}, "n_event_bins"), ({"mode": "n_event_bins", "time_window_us": 600.0}, "time_window_us"),
+     ({"n_time_bins": 16, "event_count": 9}, "n_time_bins"), ({"mode": "span_time_bins", "n_time_bins": 16}, "n_time_bins")],
 )
 def test_bad_framing_keys_are_config_errors(kwargs, key):
-    """(The contract keys n_time_bins / time_window_us / event_count each choose their framing.)"""
+    """(The contract keys n_time_bins / n_event_bins / time_window_us / event_count each choose their framing.)"""
     with pytest.raises(ConfigError, match=f"dataset.framing.{key}"):
         FramingConfig(**kwargs)
 
 
 @pytest.mark.parametrize(
     "framing, mode, parameter",
-    [({}, "n_time_bins", None), ({"n_time_bins": 16}, "n_time_bins", None), ({"time_window_us": 600.0}, "time_window_us", 600.0), ({"event_count": 50}, "event_count", 50),
+    [({}, "span_time_bins", None), ({"mode": "span_time_bins"}, "span_time_bins", None), ({"n_time_bins": 16}, "n_time_bins", None), ({"time_window_us": 600.0}, "time_window_us", 600.0), ({"event_count": 50}, "event_count", 50),
      ({"n_event_bins": 16}, "n_event_bins", None), ({"mode": "n_event_bins"}, "n_event_bins", None)],
 )
 def test_setting_a_contract_key_chooses_its_framing(framing, mode, parameter):

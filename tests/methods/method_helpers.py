@@ -6,7 +6,7 @@ import torch
 
 from snntrain.app import Plan, plan
 from snntrain.core.method import StepResult
-from snntrain.neurons import reset_states
+from snntrain.core.spiking import reset_states
 from tests.conftest import compose_config
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import pytest
 import torch
@@ -12,12 +11,10 @@ from omegaconf import OmegaConf
 
 from snntrain.app import plan, train
 from snntrain.core.errors import ConfigError
+from snntrain.core.spiking import SpikingModule
 from snntrain.data import DataBundle, DatasetInfo, Split
 from tests.cli.test_cli import run_cli
 from tests.conftest import SMOKE, compose_config
-
-CONFIGS = Path(__file__).resolve().parents[2] / "configs"
-NMNIST = pytest.mark.skipif(not (CONFIGS / "dataset" / "nmnist.yaml").exists(), reason="dataset=nmnist is not in this checkout")
 
 
 def test_method_sets_what_hm2bp_needs():
@@ -62,10 +59,9 @@ OFFICIAL = {
                         "method.reg_lambda": 0.0, "dataset.encoder": "poisson", "dataset.augment.scale": 12.0,
                         "dataset.augment.rotation": 12.0, "dataset.augment.elastic": 3.4},
 }
-ROWS = [pytest.param(name, marks=NMNIST) if "nmnist" in name else name for name in OFFICIAL]
 
 
-@pytest.mark.parametrize("name", ROWS)
+@pytest.mark.parametrize("name", OFFICIAL)
 def test_each_row_sets_the_official_recipe_and_lists_what_still_differs(name):
     cfg = compose_config([f"experiment={name}"])
     for key, value in {**COMMON, **OFFICIAL[name]}.items():
@@ -77,7 +73,7 @@ def test_each_row_sets_the_official_recipe_and_lists_what_still_differs(name):
     differences = OmegaConf.to_object(cfg.paper.differences)
     assert differences and all(isinstance(line, str) and "\n" not in line for line in differences)
     p = plan(cfg)
-    assert len([m for m in p.model.modules() if getattr(m, "is_spiking", False)]) == len(cfg.neuron.threshold)
+    assert len([m for m in p.model.modules() if isinstance(m, SpikingModule)]) == len(cfg.neuron.threshold)
     assert sum(q.numel() for q in p.model.parameters()) == cfg.paper.params
 
 
@@ -111,7 +107,6 @@ def test_bad_hm2bp_input_is_one_message_not_a_traceback(args, words, tmp_path):
     assert len(lines) == 1 and words in lines[0], result.stderr
 
 
-@NMNIST
 def test_nmnist_preset_follows_the_dataset_choice():
     cfg = compose_config(["method=hm2bp", "dataset=nmnist"])
     assert cfg.T == 540 and list(cfg.neuron.threshold) == [15, 15] and cfg.method.reg_beta == 0.01
@@ -123,7 +118,7 @@ def test_nmnist_preset_follows_the_dataset_choice():
         (["model.readout=mean", "neuron.threshold=5"], "model.readout"),
         (["neuron=lif", "dataset=fashion_mnist"], "neuron=lif"),  # no preset: it would set a list threshold
         (["model.bias=true"], "model.bias"),
-        (["model=cnn", "neuron.threshold=5"], "spiking_pool"),
+        (["model=cnn", "model.spiking_pool=false", "neuron.threshold=5"], "spiking_pool"),
         (["model=cnn", "model.spiking_pool=true", "model.pool=max", "neuron.threshold=5"], "MaxPool"),
         (["model=cnn", "model.spiking_pool=true", "model.batch_norm=true", "neuron.threshold=5"], "BatchNorm"),
     ],

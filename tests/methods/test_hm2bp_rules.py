@@ -11,13 +11,13 @@ import torch
 from torch import nn
 
 from snntrain.core.errors import ConfigError
+from snntrain.core.spiking import reset_states
 from snntrain.layers import Flatten, Linear, TimeAvgPool2d, TimeConv2d
 from snntrain.methods.hm2bp.method import HM2BP, HM2BPConfig, weight_regulariser
 from snntrain.methods.hm2bp.output import count_loss, force_target_spikes, lateral_factor
 from snntrain.methods.hm2bp.psp import PSPKernel, psp_matrix
 from snntrain.methods.hm2bp.rules import Fallbacks, layer_gradients, side_effect, time_major_drive
 from snntrain.models import SpikingNet
-from snntrain.neurons import reset_states
 from snntrain.neurons.cuba import CUBA, CUBAParams
 from tests.methods import hm2bp_reference as ref
 

@@ -11,14 +11,18 @@ recipe about a point at 3 epochs (94.4 %; 95.6 % without the regulariser).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
 from snntrain.app import plan, train
 from snntrain.data import DataBundle, DatasetInfo, Split
+from snntrain.data.augment import AugmentConfig
+from snntrain.data.pipeline import input_pipeline
 from snntrain.data.vision import read_idx
 from snntrain.engine.logger import RunLogger
-from snntrain.engine.trainer import Trainer
+from snntrain.engine.trainer import RunContext, Trainer, TrainingParts
 from tests.conftest import compose_config
 
 QUIET = ["logger=none", "trainer.progress=false"]
@@ -53,10 +57,11 @@ def mnist_bundle(root) -> DataBundle:
 def test_real_mnist_mlp_reaches_95_percent(shared_data, tmp_path):
     cfg = compose_config(["method=hm2bp", "dataset=mnist", *MNIST, *QUIET])
     p = plan(cfg)
-    trainer = Trainer(
-        p.cfgs["trainer"], p.model, p.method, p.optimizer, p.scheduler, p.codec, mnist_bundle(shared_data), p.T,
-        "direct", tmp_path, RunLogger(enabled=False), batch_size=cfg.dataset.batch_size, eval_batch_size=500,
-    )
+    # The test set's digits as they are: direct input, no augmentation.
+    dcfg = replace(p.cfgs["dataset"], encoder="direct", poisson_scale=1.0, augment=AugmentConfig(), eval_batch_size=500)
+    pipeline = input_pipeline(mnist_bundle(shared_data), dcfg, p.T)
+    parts = TrainingParts(p.model, p.method, p.optimizer, p.scheduler, p.codec)
+    trainer = Trainer(p.cfgs["trainer"], parts, pipeline, RunContext(tmp_path, RunLogger(enabled=False)))
     metrics = trainer.fit()
     assert metrics["test_acc"] >= 0.95
 

@@ -16,7 +16,7 @@ SCRIPT = """
 import torch
 from snntrain.methods.hm2bp.psp import PSPKernel, psp_matrix
 from snntrain.methods.hm2bp.psp_triton import psp_matrix_triton
-from snntrain.neurons.cuba import CUBAParams, cuba_multistep, initial_state
+from snntrain.neurons.dynamics.cuba import CUBAParams, cuba_multistep, initial_state
 from snntrain.neurons.kernels.cuba_triton import cuba_multistep_triton
 
 torch.manual_seed(0)

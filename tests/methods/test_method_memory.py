@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from snntrain.compress import SavedTensorMeter, saving
+from snntrain.core.spiking import reset_states
 from snntrain.data import ENCODERS
-from snntrain.neurons import reset_states
 from tests.methods.method_helpers import build, digits_batch
 
 

@@ -10,9 +10,9 @@ import torch
 from snntrain.app import plan, train
 from snntrain.core.errors import ConfigError
 from snntrain.core.registry import build
+from snntrain.core.spiking import reset_states
 from snntrain.data import DataBundle, DatasetInfo, Split
 from snntrain.data.vision import CIFAR
-from snntrain.neurons import reset_states
 from tests.conftest import SMOKE, compose_config
 
 

@@ -7,8 +7,8 @@ import torch
 import torch.nn.functional as F
 
 from snntrain.core.errors import ConfigError
+from snntrain.core.spiking import SpikingModule, reset_states
 from snntrain.data import ENCODERS
-from snntrain.neurons import reset_states
 from tests.methods.method_helpers import build, digits_batch, gradients
 
 T = 6
@@ -37,7 +37,7 @@ def test_k_one_is_a_no_graph_loop_then_one_step():
     with torch.no_grad():
         outputs = [model(x[t : t + 1]) for t in range(T - 1)]
     for neuron in model.modules():
-        if getattr(neuron, "is_spiking", False):
+        if isinstance(neuron, SpikingModule):
             neuron.v = neuron.v.detach()
     outputs.append(model(x[T - 1 :]))
     loss = F.cross_entropy(torch.cat(outputs).mean(0), y)

@@ -7,10 +7,12 @@ import torch
 
 from snntrain.core.capabilities import RATE, RECORD, SurrogateGradient, switched
 from snntrain.core.errors import ConfigError
+from snntrain.core.spiking import SpikingModule
 from snntrain.data import ENCODERS
 from snntrain.layers import TimeBatchNorm2d
+from snntrain.neurons.dynamics.lif import lif_multistep
 from snntrain.neurons.eligibility import record_lif
-from snntrain.neurons.lif import LIF, LIFConfig, lif_multistep
+from snntrain.neurons.lif import LIF, LIFConfig
 from snntrain.neurons.surrogate import sigmoid_grad
 from tests.methods.method_helpers import build, digits_batch, gradients
 
@@ -155,8 +157,8 @@ def test_feedback_model_is_rejected():
 
 
 def test_neurons_without_rate_mode_are_rejected_by_name():
-    class CountingNeuron(SurrogateGradient, torch.nn.Module):
-        is_spiking = True
+    class CountingNeuron(SurrogateGradient, SpikingModule):
+        pass
 
     p = build(["method=ratebp"])
     model = torch.nn.Sequential(torch.nn.Linear(4, 4), CountingNeuron(), torch.nn.BatchNorm1d(4))

@@ -16,10 +16,10 @@ import torch
 from torch import nn
 
 from snntrain.core.capabilities import RECORD
+from snntrain.core.spiking import reset_states
 from snntrain.layers import Flatten, TimeAvgPool2d, TimeBatchNorm2d, TimeConv2d
 from snntrain.methods.ratebp import RateBP, RateBPConfig
 from snntrain.models.base import SpikingNet
-from snntrain.neurons import reset_states
 from snntrain.neurons.lif import LIF, LIFConfig
 from tests.golden import golden_arrays, relative_error
 

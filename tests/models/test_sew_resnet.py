@@ -10,9 +10,9 @@ from torch import nn
 
 from snntrain.core.errors import ConfigError
 from snntrain.core.registry import build
+from snntrain.core.spiking import reset_states
 from snntrain.layers import TimeConv2d, TimeMaxPool2d
 from snntrain.models.resnet import CONNECT, BasicBlock, SEWResNetConfig
-from snntrain.neurons import reset_states
 from snntrain.neurons.lif import LIF, LIFConfig
 
 

@@ -1,5 +1,5 @@
 """Fused LIF backends against the torch reference: the eager scan equations, the Triton kernels
-(interpreted on the CPU), the compiled loop; fallbacks, the ``auto`` choice, channels_last.
+(interpreted on the CPU), the compiled loop; the dispatcher's fallbacks and ``auto`` choice, channels_last.
 
 Inputs are fresh random draws (the seed is in the failure message), with neuron counts that are
 not multiples of the Triton block.
@@ -7,6 +7,7 @@ not multiples of the Triton block.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import random
@@ -19,10 +20,13 @@ import torch
 
 from snntrain.compress import Codec, SavedTensorMeter, saving
 from snntrain.neurons import backends
+from snntrain.neurons.cuba import CUBA
+from snntrain.neurons.dynamics.cuba import CUBAParams, cuba_multistep, initial_state
+from snntrain.neurons.dynamics.lif import lif_multistep
 from snntrain.neurons.kernels.fused import fused_lif
 from snntrain.neurons.kernels.lif_scan import ENGINE as SCAN
 from snntrain.neurons.kernels.lif_scan import lif_scan
-from snntrain.neurons.lif import LIF, LIFConfig, lif_multistep
+from snntrain.neurons.lif import LIF, LIFConfig
 
 COMBOS = list(itertools.product([True, False], [True, False], ["sigmoid", "atan", "triangle"]))
 IDS = [f"{'soft' if s else 'hard'}-{'detach' if d else 'attached'}-{g}" for s, d, g in COMBOS]
@@ -78,9 +82,9 @@ def test_scan_keeps_the_drive_layout_and_saves_only_u():
 @pytest.fixture(scope="module")
 def lif_triton():
     pytest.importorskip("triton")
-    from snntrain.neurons.kernels import lif_triton
+    from snntrain.neurons.kernels import INTERPRETED, lif_triton
 
-    if not lif_triton._INTERPRETED:
+    if not INTERPRETED:
         # tests/conftest.py sets TRITON_INTERPRET=1 where there is no GPU (CI); with one, the
         # kernels compile for it and tests/cuda checks them on CUDA tensors instead.
         pytest.skip("Triton compiles for the GPU in this process; tests/cuda covers the kernels")
@@ -113,73 +117,104 @@ def test_triton_strided_drive_and_inference(lif_triton):
 @pytest.mark.skipif(not (shutil.which("g++") or shutil.which("clang++")), reason="inductor needs a C++ compiler")
 @pytest.mark.parametrize("soft,detach,surrogate", [COMBOS[0], COMBOS[-1]], ids=[IDS[0], IDS[-1]])
 def test_compile_matches_reference(soft, detach, surrogate, caplog):
-    impl = backends.lif_impl("compile")
+    impl = functools.partial(backends.run, "lif", "compile")
     with caplog.at_level(logging.WARNING):
         assert_matches_reference(impl, (5, 2, 17), (0.6, 1.0, soft, detach, surrogate, 4.0))
         assert_matches_reference(impl, (5, 3, 29), (0.6, 1.0, soft, detach, surrogate, 4.0))
     assert "failed" not in caplog.text, "the compile backend fell back to torch"
 
 
-# ----- fallbacks and auto ------------------------------------------------------------------------
+# ----- the dispatcher: fallbacks and auto --------------------------------------------------------
+LIF_ARGS = (0.5, 1.0, True, True, "sigmoid", 4.0)
+
+
 @pytest.fixture
 def fresh_backends(monkeypatch):
-    """Backend registry and warning memory as in a process that has loaded no fused backend."""
-    monkeypatch.setattr(backends, "_LIF", {"torch": lif_multistep, "scan": lif_scan})
-    monkeypatch.setattr(backends, "_warned", set())
-    monkeypatch.setattr(backends, "_AUTO", {})
+    """The dispatcher's memory as in a process that has run no neuron yet."""
+    monkeypatch.setattr(backends, "_loaded", {})
+    monkeypatch.setattr(backends, "_unavailable", set())
+    monkeypatch.setattr(backends, "_failed", set())
     return backends
 
 
-def test_missing_triton_falls_back_to_torch_with_one_warning(fresh_backends, monkeypatch, caplog):
+def test_missing_triton_falls_back_to_the_reference_with_one_warning(fresh_backends, monkeypatch, caplog):
     monkeypatch.setitem(sys.modules, "triton", None)  # `import triton` raises ImportError
-    monkeypatch.delitem(sys.modules, "snntrain.neurons.kernels.lif_triton", raising=False)
+    for module in ["snntrain.neurons.kernels.lif_triton", "snntrain.neurons.kernels.cuba_triton"]:
+        monkeypatch.delitem(sys.modules, module, raising=False)
+    x = torch.randn(3, 4)
     with caplog.at_level(logging.WARNING):
-        first = fresh_backends.lif_impl("triton")
-        second = LIF(LIFConfig(backend="triton"))._impl
-    assert first is second is lif_multistep
-    assert caplog.text.count("neuron.backend=triton is not available") == 1
+        assert fresh_backends.implementation("lif", "triton", x) is lif_multistep
+        spikes = LIF(LIFConfig(backend="triton"))(x)
+        assert fresh_backends.implementation("cuba", "triton", x) is cuba_multistep
+        CUBA(CUBAParams(4.0, 2.0, 1, 0.5), backend="triton")(x)
+    assert torch.equal(spikes, lif_multistep(x, None, *LIF_ARGS)[0])
+    assert caplog.text.count("neuron.backend=triton is not available here for neuron=lif") == 1
+    assert caplog.text.count("neuron.backend=triton is not available here for neuron=cuba") == 1
 
 
-def test_unknown_backend_name_falls_back_without_lif_registered(fresh_backends, monkeypatch, caplog):
-    monkeypatch.setattr(backends, "_LIF", {})
+def test_triton_outside_the_interpreter_runs_cpu_tensors_by_the_reference(fresh_backends, monkeypatch, caplog):
+    pytest.importorskip("triton")
+    from snntrain.neurons import kernels
+
+    monkeypatch.setattr(kernels, "INTERPRETED", False)
+    x = torch.randn(3, 4)
+    params = CUBAParams(4.0, 2.0, 1, 0.5)
     with caplog.at_level(logging.WARNING):
-        assert fresh_backends.lif_impl("nope") is lif_multistep
-    assert "neuron.backend=nope is not available" in caplog.text
+        spikes = [LIF(LIFConfig(backend="triton"))(x) for _ in range(2)]
+        cuba_spikes = CUBA(params, backend="triton")(x)
+    assert all(torch.equal(s, lif_multistep(x, None, *LIF_ARGS)[0]) for s in spikes)
+    assert torch.equal(cuba_spikes, cuba_multistep(x, initial_state(x[0]), params)[0].float())
+    assert caplog.text.count("neuron.backend=triton failed on cpu") == 2, caplog.text  # once for LIF, once for CUBA
+    assert "CUDA tensors only" in caplog.text
 
 
-def test_failing_backend_is_replaced_by_torch_once(fresh_backends, caplog):
+def test_unknown_backend_name_falls_back_to_the_reference(fresh_backends, caplog):
+    with caplog.at_level(logging.WARNING):
+        assert fresh_backends.implementation("lif", "nope", torch.empty(1)) is lif_multistep
+    assert "neuron.backend=nope is not available here for neuron=lif (no such backend)" in caplog.text
+
+
+def test_failing_backend_is_replaced_by_the_reference_on_its_device(fresh_backends, caplog):
     calls = []
 
     def broken(x, *args):
         calls.append(1)
         raise RuntimeError("no compiler")
 
-    impl = fresh_backends.guarded("broken", broken)
+    fresh_backends._loaded[("lif", "broken")] = broken
     x = torch.randn(3, 4)
     with caplog.at_level(logging.WARNING):
-        spikes, _ = impl(x, None, 0.5, 1.0, True, True, "sigmoid", 4.0)
-        impl(x, None, 0.5, 1.0, True, True, "sigmoid", 4.0)
-    assert torch.equal(spikes, lif_multistep(x, None, 0.5, 1.0, True, True, "sigmoid", 4.0)[0])
-    assert len(calls) == 1 and caplog.text.count("failed") == 1
+        spikes, _ = fresh_backends.run("lif", "broken", x, None, *LIF_ARGS)
+        fresh_backends.run("lif", "broken", x, None, *LIF_ARGS)
+    assert torch.equal(spikes, lif_multistep(x, None, *LIF_ARGS)[0])
+    assert len(calls) == 1 and caplog.text.count("neuron.backend=broken failed on cpu") == 1
+    assert fresh_backends.implementation("lif", "broken", x) is lif_multistep
+    assert fresh_backends.implementation("lif", "broken", torch.empty(1, device="meta")) is broken  # other devices keep it
+    fresh_backends._loaded[("lif", "broken2")] = broken
     with pytest.raises(RuntimeError):  # the reference rejects it too: an input error, raised
-        fresh_backends.guarded("broken2", broken)(x, torch.zeros(5), 0.5, 1.0, True, True, "sigmoid", 4.0)
+        fresh_backends.run("lif", "broken2", x, torch.zeros(5), *LIF_ARGS)
 
 
-def test_auto_chooses_by_device_and_size():
+def test_auto_chooses_by_dynamics_device_and_size():
     small, large = torch.empty(8, 100, device="meta"), torch.empty(8, backends.CPU_COMPILE_MIN_NUMEL // 8, device="meta")
     long = torch.empty(backends.CPU_COMPILE_MAX_STEPS + 1, backends.CPU_COMPILE_MIN_NUMEL, device="meta")
-    assert backends.auto_choice(small) == "scan"
-    assert backends.auto_choice(large) == "compile"
-    assert backends.auto_choice(long) == "scan"  # the unrolled loop would take minutes to compile
-    assert backends.auto_choice(SimpleNamespace(is_cuda=True, numel=lambda: 1)) == "triton"
+    cuda = SimpleNamespace(is_cuda=True, numel=lambda: 1)
+    assert backends.auto_choice("lif", small) == "scan"
+    assert backends.auto_choice("lif", large) == "compile"
+    assert backends.auto_choice("lif", long) == "scan"  # the unrolled loop would take minutes to compile
+    assert backends.auto_choice("lif", large, training=False) == "scan"
+    assert backends.auto_choice("lif", cuda) == backends.auto_choice("lif", cuda, training=False) == "triton"
+    assert backends.auto_choice("cuba", large) == "torch"
+    assert backends.auto_choice("cuba", cuda) == "triton"
 
 
 def test_auto_on_a_small_cpu_tensor_runs_the_eager_scan(fresh_backends, caplog):
     x = torch.randn(4, 2, 3, requires_grad=True)
     with caplog.at_level(logging.WARNING):
         spikes = LIF(LIFConfig(backend="auto"))(x)
-    assert caplog.text == "" and fresh_backends._AUTO == {"scan": lif_scan}
-    assert torch.equal(spikes, lif_multistep(x, None, 0.5, 1.0, True, True, "sigmoid", 4.0)[0])
+    assert caplog.text == "" and fresh_backends.implementation("lif", "auto", x) is lif_scan
+    assert set(fresh_backends._loaded) == {("lif", "torch"), ("lif", "scan")}
+    assert torch.equal(spikes, lif_multistep(x, None, *LIF_ARGS)[0])
 
 
 def test_auto_in_evaluation_mode_runs_the_eager_scan_whatever_the_size(fresh_backends):
@@ -187,8 +222,8 @@ def test_auto_in_evaluation_mode_runs_the_eager_scan_whatever_the_size(fresh_bac
     x = torch.rand(8, backends.CPU_COMPILE_MIN_NUMEL // 8 + 1)
     with torch.no_grad():
         spikes = LIF(LIFConfig(backend="auto")).eval()(x)
-    assert fresh_backends._AUTO == {}  # auto was never asked
-    assert torch.equal(spikes, lif_multistep(x, None, 0.5, 1.0, True, True, "sigmoid", 4.0)[0])
+    assert set(fresh_backends._loaded) == {("lif", "torch"), ("lif", "scan")}  # compile was never imported
+    assert torch.equal(spikes, lif_multistep(x, None, *LIF_ARGS)[0])
 
 
 # ----- channels_last through a model -------------------------------------------------------------
@@ -201,7 +236,7 @@ def test_channels_last_cnn_matches_contiguous():
     net = build("model", {"name": "cnn", "spec": "4C3-P2-6C3-P2"}, (2, 12, 12), 3, neuron)
     for module in net.modules():
         if isinstance(module, LIF):
-            module._impl = lif_scan
+            module.backend = "scan"
     x = torch.rand(3, 2, 2, 12, 12)
     reference = net(x)
     net.to(memory_format=torch.channels_last)

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from snntrain.core.errors import ConfigError
-from snntrain.neurons.lif import LIF, LIFConfig, lif_multistep
+from snntrain.neurons.dynamics.lif import lif_multistep
+from snntrain.neurons.lif import LIF, LIFConfig
 
 
 def run(x, **kw):

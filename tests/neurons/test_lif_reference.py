@@ -8,7 +8,8 @@ import math
 import pytest
 import torch
 
-from snntrain.neurons.lif import LIF, LIFConfig, lif_multistep
+from snntrain.neurons.dynamics.lif import lif_multistep
+from snntrain.neurons.lif import LIF, LIFConfig
 from snntrain.neurons.surrogate import spike
 
 DRIVE = [0.6, 0.6, 0.6, 1.5, 0.0, 1.0]

@@ -51,7 +51,9 @@ from snntrain.data.events.reader import EventFileError, read_events
 log = logging.getLogger("snntrain")
 
 FILES_PER_TASK = 64
-FORMAT_VERSION = 2  # 2: with a checksum; a cache of another version is rebuilt
+FORMAT_VERSION = 3  # 2: with a checksum; 3: n_time_bins is Tonic's binning. A cache of another version is rebuilt,
+# but for a version-2 cache of a mode whose frames 3 left unchanged (its spec is equal, so are its frames).
+REDEFINED_IN_3 = {"n_time_bins"}  # a version-2 n_time_bins cache holds span_time_bins's frames
 
 
 @dataclass
@@ -224,6 +226,11 @@ def progress_bar(enabled: bool, label: str, total: int) -> Iterator[Callable[[in
         yield lambda n: progress.advance(task, n)
 
 
+def current_version(version: object, spec: FrameSpec) -> bool:
+    """Whether a cache of format ``version`` holds ``spec``'s frames as this snntrain defines them."""
+    return version == FORMAT_VERSION or (version == 2 and spec.mode not in REDEFINED_IN_3)
+
+
 def open_cache(path: Path, spec: FrameSpec, sources: str | None) -> tuple[store.FrameStore, np.ndarray, dict] | None:
     """The frames, labels and header cached at ``path`` for ``spec``; None if absent, stale or unreadable.
 
@@ -236,7 +243,7 @@ def open_cache(path: Path, spec: FrameSpec, sources: str | None) -> tuple[store.
     header, arrays = found
     if header.get("spec") != asdict(spec):
         return None
-    if header.get("version") != FORMAT_VERSION:
+    if not current_version(header.get("version"), spec):
         log.info(f"{path} was built by another snntrain version (cache format {header.get('version')}); rebuilding it.")
         return None
     if sources is not None and header.get("sources") != sources:

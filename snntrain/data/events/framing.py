@@ -2,9 +2,10 @@
 
 Frames are produced sparse (the flat indices of the non-zero cells and their values), because a
 recording of a few thousand events fills a few percent of the cells; ``densify`` expands them.
-Every mode measures time from t = 0 (readers give times relative to the recording's start).
-A frame smaller than the sensor bins events spatially: sensor pixel x lands in frame column
-``x * width // sensor_width`` (Tonic's ``Downsample``), so counts are summed, never resampled.
+Time is measured from t = 0 of the reader's clock, except by ``n_time_bins``, which is Tonic's
+``ToFrame(n_time_bins=T)`` and starts at the first event. A frame smaller than the sensor bins
+events spatially: sensor pixel x lands in frame column ``x * width // sensor_width`` (Tonic's
+``Downsample``), so counts are summed, never resampled. docs/tonic.md compares every mode with Tonic.
 """
 
 from __future__ import annotations
@@ -20,19 +21,32 @@ from snntrain.core.checks import one_of, require
 CHANNELS = 2
 # Tonic's NMNIST(first_saccade_only=True) keeps t < 100 ms: the first of the three 100 ms saccades.
 FIRST_SACCADE_END_US = 100_000
-MODES = ["n_time_bins", "n_event_bins", "time_window_us", "event_count"]
+MODES = ["span_time_bins", "n_time_bins", "n_event_bins", "time_window_us", "event_count"]
+KEYED_MODES = MODES[1:]  # each chosen by setting its own key; span_time_bins is what mode=auto falls back to
+BIN_COUNT_MODES = MODES[:3]  # T bins by definition: no parameter of their own
 
 
 @dataclass
 class FramingConfig:
     """``dataset.framing.*``: how a recording becomes the ``T`` frames a model sees (T is the top-level key).
 
-    Setting one of the keys below chooses the framing (``mode: auto``), or name it in ``mode``:
-    n_time_bins: T equal bins spanning [0, last event]; every event lands in a frame (the default).
-    n_event_bins: T bins holding equal numbers of events (SpikingJelly's split_by="number").
-    time_window_us: bins of that many µs from t = 0; frames past T are cropped, missing ones are zeros.
-    event_count: bins of that many consecutive events; cropped or zero-padded to T likewise.
-    values count: events per cell (saturating at 255); binary: 1 where any event fell.
+    Setting one of the keys below chooses the framing (``mode: auto``), or name it in ``mode``
+    (n events, times t_0 <= ... <= t_last in µs):
+    span_time_bins (no key; auto's default): T equal bins spanning [0, t_last]: the event at t lands in
+      bin floor(t * T / (t_last + 1)), so every event is framed. Named n_time_bins before that name
+      became Tonic's.
+    n_time_bins: Tonic's ToFrame(n_time_bins=T): T bins of w = floor((t_last - t_0) / T) µs from t_0;
+      events at t >= t_0 + T * w (at least those at t_last) are dropped, and w = 0 gives empty frames.
+    n_event_bins: T runs of consecutive events, event i in bin floor(i * T / n), so run lengths differ
+      by at most one and every event is framed. Not Tonic's n_event_bins (n // T events per bin, the
+      last n mod T dropped) nor SpikingJelly's split_by="number" (the remainder in the last bin):
+      the three agree when T divides n.
+    time_window_us: bins of that many µs from t = 0 (bin floor(t / w)), cropped or zero-padded to T:
+      Tonic's ToFrame(time_window=w, start_time=0, end_time=T * w) for a whole number of µs.
+    event_count: bins of that many consecutive events, cropped or zero-padded to T: the first T frames
+      of Tonic's ToFrame(event_count=c, include_incomplete=True).
+    values count: events per cell (saturating at 255, where Tonic's int16 counts go on); binary: 1
+    where any event fell.
     """
 
     mode: str = "auto"
@@ -44,14 +58,13 @@ class FramingConfig:
 
     def __post_init__(self) -> None:
         one_of("dataset.framing.mode", self.mode, ["auto", *MODES])
-        for key in MODES:
+        for key in KEYED_MODES:
             value = getattr(self, key)
             require(value is None or value > 0, f"dataset.framing.{key}", value, "null or > 0")
-        chosen = [key for key in MODES[1:] if getattr(self, key) is not None]
+        chosen = [key for key in KEYED_MODES if getattr(self, key) is not None]
         require(
             len(chosen) <= 1 or self.mode != "auto", "dataset.framing", chosen,
-            "set only one of dataset.framing.n_event_bins, dataset.framing.time_window_us and dataset.framing.event_count "
-            "(or name dataset.framing.mode)",
+            f"set only one of {', '.join(f'dataset.framing.{key}' for key in KEYED_MODES)} (or name dataset.framing.mode)",
         )
         for key in chosen:
             require(
@@ -64,7 +77,7 @@ class FramingConfig:
     def resolved_mode(self) -> str:
         if self.mode != "auto":
             return self.mode
-        return next((key for key in MODES[1:] if getattr(self, key) is not None), "n_time_bins")
+        return next((key for key in KEYED_MODES if getattr(self, key) is not None), "span_time_bins")
 
 
 DEFAULT_PARAMETER = {"time_window_us": 1000.0, "event_count": 1000}
@@ -76,7 +89,7 @@ class FrameSpec:
 
     T: int
     mode: str
-    parameter: float | int | None  # the mode's window or event count; None for the n_*_bins modes
+    parameter: float | int | None  # the mode's window or event count; None for the BIN_COUNT_MODES
     values: str
     first_saccade_only: bool
     sensor_height: int = 34
@@ -95,7 +108,7 @@ class FrameSpec:
             bins = getattr(framing, key)
             require(bins is None or bins == T, f"dataset.framing.{key}", bins, f"the frames are the T={T} time steps: leave it null or set T={bins}")
         mode = framing.resolved_mode
-        parameter = None if mode.startswith("n_") else getattr(framing, mode) or DEFAULT_PARAMETER[mode]
+        parameter = None if mode in BIN_COUNT_MODES else getattr(framing, mode) or DEFAULT_PARAMETER[mode]
         height, width = size or sensor
         return cls(T, mode, parameter, framing.values, first_saccade_only, *sensor, height, width)
 
@@ -116,8 +129,13 @@ class FrameSpec:
 def time_bins(events: np.ndarray, spec: FrameSpec) -> np.ndarray:
     """The frame index of every event (may be >= T; those events are cropped)."""
     t = events["t"]
-    if spec.mode == "n_time_bins":
-        return t * spec.T // (int(t[-1]) + 1) if len(t) else np.zeros(0, np.int64)
+    if not len(t):
+        return np.zeros(0, np.int64)
+    if spec.mode == "span_time_bins":
+        return t * spec.T // (int(t[-1]) + 1)
+    if spec.mode == "n_time_bins":  # tonic.slicers.SliceByTimeBins with overlap 0
+        width = (int(t[-1]) - int(t[0])) // spec.T
+        return (t - t[0]) // width if width else np.full(len(t), spec.T, np.int64)
     if spec.mode == "n_event_bins":
         return np.arange(len(t), dtype=np.int64) * spec.T // max(len(t), 1)
     if spec.mode == "time_window_us":

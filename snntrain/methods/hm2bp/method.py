@@ -91,6 +91,7 @@ def weight_regulariser(weight: torch.Tensor, lam: float, beta: float, limit: flo
 class HM2BP(GradientMethod):
     name = "hm2bp"
     autograd_through_model = False
+    models = ("mlp", "cnn")
 
     def __init__(self, cfg: HM2BPConfig, T: int) -> None:
         super().__init__(cfg, T)
@@ -99,10 +100,14 @@ class HM2BP(GradientMethod):
 
     def check(self, model: nn.Module) -> None:
         """ConfigError unless ``model`` is CUBA stages with a spiking output (before any data is read)."""
-        readout = getattr(model, "readout", "spikes")
-        if readout != "spikes":
-            raise ConfigError(f"model.readout={readout!r} is not allowed with method=hm2bp: the output layer must spike. Set model.readout=spikes.")
+        if not isinstance(getattr(model, "body", None), nn.Sequential) or not hasattr(model, "readout"):
+            raise ConfigError(
+                "method=hm2bp trains chains of linear, conv and average-pool layers between current-based LIF neurons "
+                f"(model=mlp, model=cnn); this {type(model).__name__} is not one. Use model=mlp or model=cnn, or another method."
+            )
         self.stages(model)
+        if model.readout != "spikes":
+            raise ConfigError(f"model.readout={model.readout!r} is not allowed with method=hm2bp: the output layer must spike. Set model.readout=spikes.")
 
     def stages(self, model: nn.Module) -> list[Stage]:
         """``model.body`` as HM2-BP stages under this method's S-PSP settings."""

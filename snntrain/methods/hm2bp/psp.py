@@ -37,34 +37,16 @@ than a multiply on a cache-resident slice.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 
-
-@dataclass(frozen=True)
-class PSPKernel:
-    """Constants of the S-PSP, in steps: neuron time constants, refractory period, window and
-    presynaptic delay (0: the paper's formula; t_ref: the official code's)."""
-
-    tau_m: float
-    tau_s: float
-    t_ref: int
-    window: int
-    delay: int = 0
-
-    def epsilon(self, x: torch.Tensor) -> torch.Tensor:
-        """The PSP kernel eps(x) of a spike x steps ago."""
-        return (torch.exp(-x / self.tau_m) - torch.exp(-x / self.tau_s)) / (1.0 - self.tau_s / self.tau_m)
-
-
-_NEVER = 1.0e6  # "steps since the last spike" before the first spike
+from snntrain.methods.hm2bp.psp_kernel import NEVER, PSPKernel
 
 
 def steps_since_spike(spikes: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """K[t] [T, ...]: steps since the last spike at or before t (0 at a spike, large before any)."""
     out = torch.empty(spikes.shape, dtype=dtype, device=spikes.device)
-    since = torch.full(spikes.shape[1:], _NEVER, dtype=dtype, device=spikes.device)
+    since = torch.full(spikes.shape[1:], NEVER, dtype=dtype, device=spikes.device)
     fired = torch.empty_like(since)
     for t in range(spikes.shape[0]):
         fired.copy_(spikes[t])

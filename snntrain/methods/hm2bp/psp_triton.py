@@ -14,7 +14,7 @@ import torch
 import triton
 import triton.language as tl
 
-from snntrain.methods.hm2bp.psp import _NEVER, PSPKernel
+from snntrain.methods.hm2bp.psp_kernel import NEVER, PSPKernel
 from snntrain.neurons.kernels import EXACT_ROUNDING
 
 
@@ -75,7 +75,7 @@ def psp_matrix_triton(spikes: torch.Tensor, kernel: PSPKernel) -> torch.Tensor:
         flat, since, psp, steps, width,
         kernel.tau_m, kernel.tau_s, float(kernel.t_ref), int(window), int(kernel.delay),
         math.exp(-1.0 / kernel.tau_m), math.exp(-1.0 / kernel.tau_s), 1.0 / (1.0 - kernel.tau_s / kernel.tau_m),
-        math.exp(-(window + 0.5) / kernel.tau_m), _NEVER,
+        math.exp(-(window + 0.5) / kernel.tau_m), NEVER,
         BLOCK=block, **EXACT_ROUNDING,
     )
     return psp

@@ -19,6 +19,7 @@ from torch import nn
 
 from snntrain.core.capabilities import SynapticLayer
 from snntrain.core.errors import ConfigError
+from snntrain.core.spiking import SpikingModule
 from snntrain.layers import Flatten
 from snntrain.methods.hm2bp.output import force_target_spikes, lateral_factor
 from snntrain.methods.hm2bp.psp import PSPKernel, psp_matrix
@@ -74,7 +75,7 @@ def stages_of(body: nn.Sequential, window_tau_m: float, delayed: bool) -> list[S
                 )
             stages.append(stage)
             synapse, flatten = None, False
-        elif getattr(layer, "is_spiking", False):
+        elif isinstance(layer, SpikingModule):
             raise ConfigError(f"neuron={type(layer).__name__.lower()} is not allowed with method=hm2bp ({where}): it needs the current-based LIF. Set neuron=cuba.")
         else:
             if synapse is not None:

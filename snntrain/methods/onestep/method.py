@@ -41,11 +41,11 @@ from snntrain.core.capabilities import EquilibriumLayer, layers_with, switched
 from snntrain.core.checks import one_of, require
 from snntrain.core.errors import ConfigError
 from snntrain.core.method import GradientMethod, StepResult, plain_backward
+from snntrain.core.spiking import detach_states
 from snntrain.layers.bn_updates import updated_once
 from snntrain.methods.onestep.adjoint import SOLVERS
 from snntrain.methods.onestep.equilibrium import AtEquilibrium, ExactAdjoint, JacobianFree
 from snntrain.methods.time_chunks import run_in_chunks
-from snntrain.neurons import detach_states
 
 log = logging.getLogger(__name__)
 

@@ -43,6 +43,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from snntrain.core.capabilities import EquilibriumLayer, SurrogateGradient
+from snntrain.core.spiking import SpikingModule
 from snntrain.layers.merged import is_time_constant
 from snntrain.models.feedback.neurons import RateNeurons
 from snntrain.models.feedback.synapse import Synapse, batch_stats
@@ -65,10 +66,10 @@ class InputView:
     mean: torch.Tensor | None = None
 
 
-class FeedbackBlock(EquilibriumLayer, SurrogateGradient, nn.Module):
-    """Spiking layers in a loop; ``[T, B, ...]`` in, the last layer's rates ``[1, B, ...]`` out."""
-
-    is_spiking = True
+class FeedbackBlock(EquilibriumLayer, SurrogateGradient, SpikingModule):
+    """Spiking layers in a loop; ``[T, B, ...]`` in, the last layer's rates ``[1, B, ...]`` out.
+    It registers no state: every call simulates from rest.
+    """
 
     def __init__(self, inputs: Synapse, layers: list[Synapse], feedback: Synapse, neurons: list[RateNeurons], input_average: str) -> None:
         super().__init__()
@@ -77,12 +78,6 @@ class FeedbackBlock(EquilibriumLayer, SurrogateGradient, nn.Module):
         self.feedback = feedback
         self.neurons = neurons
         self.input_average = input_average
-
-    def reset(self) -> None:
-        """Nothing to reset: every call simulates from rest."""
-
-    def detach_state(self) -> None:
-        """Nothing carried between calls."""
 
     def loop_synapses(self) -> list[Synapse]:
         return [*self.layers, self.feedback]

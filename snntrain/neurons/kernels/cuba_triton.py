@@ -3,7 +3,7 @@
 Each program owns a [BLOCK_B, BLOCK_N] tile of (sample, neuron) and loops over time, reading
 the drive once and writing spikes once (as uint8), so the time loop costs one launch instead of
 about ten per step. With lateral inhibition a tile spans every neuron of its samples (the
-inhibition sums over them). Same arithmetic and order as ``cuba.cuba_multistep``, which the
+inhibition sums over them). Same arithmetic and order as ``dynamics.cuba.cuba_multistep``, which the
 device check holds it to.
 """
 
@@ -13,8 +13,8 @@ import torch
 import triton
 import triton.language as tl
 
-from snntrain.neurons.cuba import CUBAParams, CUBAState
-from snntrain.neurons.kernels import EXACT_ROUNDING
+from snntrain.neurons.dynamics.cuba import CUBAParams, CUBAState
+from snntrain.neurons.kernels import EXACT_ROUNDING, require_triton_device
 
 
 @triton.jit
@@ -53,7 +53,8 @@ def _cuba_kernel(
 
 
 def cuba_multistep_triton(drive: torch.Tensor, state: CUBAState, p: CUBAParams) -> tuple[torch.Tensor, CUBAState]:
-    """``cuba.cuba_multistep`` as one kernel launch; same arguments and results."""
+    """``dynamics.cuba.cuba_multistep`` as one kernel launch; same arguments and results."""
+    require_triton_device(drive)
     steps, batch = drive.shape[:2]
     width = drive[0, 0].numel()
     drive = drive.contiguous()

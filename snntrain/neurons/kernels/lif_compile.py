@@ -8,14 +8,13 @@ Compilation costs seconds per (T, neuron config, dtype, train/eval) on first use
 are scanned as [T, N] with N dynamic, so every layer width and batch size shares one
 compiled loop. Inductor's on-disk cache (``TORCHINDUCTOR_CACHE_DIR``, by default under the
 temp dir) makes later processes start faster. If compilation fails (no C++ compiler, say),
-the backend warns once and runs the torch reference from then on.
+``neurons.backends`` warns once and runs the torch reference from then on.
 """
 
 from __future__ import annotations
 
 import torch
 
-from snntrain.neurons import backends
 from snntrain.neurons.kernels.fused import Engine, fused_lif
 from snntrain.neurons.kernels.lif_scan import backward_scan, forward_scan
 
@@ -49,6 +48,3 @@ ENGINE = Engine("compile", forward, backward)
 def lif_compiled(x, v0, decay, threshold, soft_reset, detach_reset, surrogate, alpha):
     """``lif_multistep`` by the compiled scans."""
     return fused_lif(ENGINE, x, v0, decay, threshold, soft_reset, detach_reset, surrogate, alpha)
-
-
-backends.register_lif("compile", backends.guarded("compile", lif_compiled))

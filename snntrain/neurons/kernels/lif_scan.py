@@ -2,7 +2,7 @@
 
 These are the equations every fused engine implements (the Triton kernels line by line, the
 ``compile`` backend by compiling these very functions). They give the same values and
-gradients as ``lif.lif_multistep`` without building a T-step autograd graph, so even run
+gradients as ``dynamics.lif.lif_multistep`` without building a T-step autograd graph, so even run
 eagerly in one autograd Function (backend ``scan``, which ``auto`` uses for small CPU
 tensors) they are several times faster than the reference.
 
@@ -18,14 +18,9 @@ from __future__ import annotations
 
 import torch
 
-from snntrain.neurons import backends
+from snntrain.neurons.dynamics.lif import state_dtype
 from snntrain.neurons.kernels.fused import Engine, fused_lif
 from snntrain.neurons.surrogate import SURROGATES
-
-
-def state_dtype(x: torch.Tensor) -> torch.dtype:
-    """The membrane's dtype for drive ``x``: float32, or float64 for float64 drive."""
-    return torch.promote_types(x.dtype, torch.float32)
 
 
 def forward_scan(
@@ -78,6 +73,3 @@ ENGINE = Engine("scan", forward_scan, backward_scan)
 def lif_scan(x, v0, decay, threshold, soft_reset, detach_reset, surrogate, alpha):
     """``lif_multistep`` by the eager scans."""
     return fused_lif(ENGINE, x, v0, decay, threshold, soft_reset, detach_reset, surrogate, alpha)
-
-
-backends.register_lif("scan", lif_scan)

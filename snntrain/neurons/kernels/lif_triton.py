@@ -10,16 +10,14 @@ triton; CUDA tensors run compiled, CPU tensors only under ``TRITON_INTERPRET=1``
 from __future__ import annotations
 
 import contextlib
-import os
 
 import torch
 import triton
 import triton.language as tl
 
-from snntrain.neurons import backends
-from snntrain.neurons.kernels import EXACT_ROUNDING
+from snntrain.neurons.dynamics.lif import state_dtype
+from snntrain.neurons.kernels import EXACT_ROUNDING, require_triton_device
 from snntrain.neurons.kernels.fused import Engine, fused_lif
-from snntrain.neurons.kernels.lif_scan import state_dtype
 
 BLOCK = 1024  # neurons per program; scripts/device/lif_bandwidth.py compares other sizes
 SURROGATE_IDS = {"sigmoid": 0, "atan": 1, "triangle": 2}
@@ -148,16 +146,9 @@ def backward(grad_s, grad_v, u, decay, threshold, soft_reset, detach_reset, surr
 
 
 ENGINE = Engine("triton", forward, backward)
-_INTERPRETED = os.environ.get("TRITON_INTERPRET") == "1"
 
 
 def lif_triton(x, v0, decay, threshold, soft_reset, detach_reset, surrogate, alpha):
-    """``lif_multistep`` by the fused kernels; CPU tensors outside the interpreter use torch."""
-    args = (decay, threshold, soft_reset, detach_reset, surrogate, alpha)
-    if x.is_cuda or _INTERPRETED:
-        return fused_lif(ENGINE, x, v0, *args)
-    backends.warn_once("triton-cpu", "neuron.backend=triton runs CUDA tensors only; using torch for CPU tensors.")
-    return backends.reference()(x, v0, *args)
-
-
-backends.register_lif("triton", lif_triton)
+    """``lif_multistep`` by the fused kernels."""
+    require_triton_device(x)
+    return fused_lif(ENGINE, x, v0, decay, threshold, soft_reset, detach_reset, surrogate, alpha)
