@@ -65,11 +65,6 @@ def plan(cfg: DictConfig) -> Plan:
     )
     neuron = build("neuron", cfg.neuron)
     model = build("model", cfg.model, source.info.input_shape, source.info.num_classes, neuron)
-    require(
-        not (method.autograd_through_model and cfgs["neuron"].name == "cuba"), "neuron", cfgs["neuron"].name,
-        f"method={method.name} differentiates the neurons through their surrogate gradient, which the current-based "
-        "LIF has not; set neuron=lif, or method=hm2bp",
-    )
     cfgs["trainer"].check_model(model)
     method.check(model)
     finetune.prepare(model, cfgs["trainer"].init_from, cfgs["trainer"].finetune_last, initial_weights)

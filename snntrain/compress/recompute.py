@@ -31,11 +31,11 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from torch.utils.checkpoint import checkpoint
 
 from snntrain.compress.layers import LayerTracker
+from snntrain.core.capabilities import RATE, EquilibriumLayer, RateRecording, layers_with, switched
 from snntrain.core.errors import ConfigError
 from snntrain.core.spiking import SpikingModule
-from snntrain.neurons.modes import RATE, implicit_layers, switched
 
-SWITCHES = ("rate_mode",)
+SWITCHES = ("rate_pass",)
 """Module attributes a forward depends on that a method changes before backward (rate-BP leaves
 rate mode first): the recomputation runs with the values the forward had."""
 
@@ -58,7 +58,7 @@ def check_recompute(model: nn.Module, method) -> None:
             "gradients outside autograd's graph, so there is no forward to recompute (it already keeps "
             "only spike trains). Set compression.recompute=false."
         )
-    if implicit_layers(model):
+    if layers_with(model, EquilibriumLayer):
         raise ConfigError(
             "compression.recompute=true needs a feed-forward model; this one has a feedback layer "
             "(model=feedback), whose equilibrium and implicit gradient are not a block to recompute. "
@@ -69,7 +69,7 @@ def check_recompute(model: nn.Module, method) -> None:
 def _starting_state(module: SpikingModule) -> dict[str, Any]:
     """The state ``module``'s next forward starts from: its snapshot, or nothing for a neuron in
     rate-BP's rate pass, which reads only its records and changes no state."""
-    return {} if getattr(module, "rate_mode", None) == RATE else module.snapshot()
+    return {} if isinstance(module, RateRecording) and module.rate_pass == RATE else module.snapshot()
 
 
 class _Block:
@@ -162,5 +162,5 @@ class BlockRecompute:
 @contextmanager
 def recomputing(model: nn.Module, tracker: LayerTracker) -> Iterator[None]:
     """Within the block, every ``SpikingNet`` in ``model`` runs its body under ``BlockRecompute``."""
-    with switched(model, "body_runner", BlockRecompute(tracker)):
+    with switched([m for m in model.modules() if hasattr(m, "body_runner")], "body_runner", BlockRecompute(tracker)):
         yield

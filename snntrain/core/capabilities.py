@@ -6,16 +6,19 @@ probing attributes.
   ``RECORD`` it runs as usual and keeps what the rate pass needs; in ``RATE`` it acts on the
   time-mean input ``[1, B, ...]`` with those records. ``None``: ordinary.
 * ``EquilibriumLayer`` (implicit methods, one-step): a layer with an equilibrium a* = f(a*, x) whose
-  gradient a method chooses (``implicit_gradient``); ``None``: unroll its dynamics like any layer.
-* ``SynapticLayer`` (HM2-BP's rules): a layer with weights whose drive, weight gradient and input
-  gradient a method computes from presynaptic spike counts, outside autograd.
+  gradient a method chooses (an ``ImplicitGradient`` set as ``implicit_gradient``); ``None``: unroll
+  its dynamics like any layer.
+* ``SurrogateGradient`` (methods that differentiate the model's forward: BPTT, one-step, rate-BP): a
+  spiking layer whose spikes autograd differentiates through a surrogate derivative.
+* ``SynapticLayer`` (HM2-BP's rules): a layer whose output is a linear map W x of its input, with
+  that map's two transposes (weight gradient, input gradient), for gradients outside autograd.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -31,41 +34,60 @@ class RateRecording:
     rate_pass: str | None = None
 
 
-@dataclass(frozen=True)
-class ImplicitGradient:
-    """How an equilibrium layer differentiates at a* = f(a*, x).
+class SurrogateGradient:
+    """Mixin: the layer's spikes carry a surrogate derivative, so autograd can differentiate through them."""
 
-    ``jfb``: apply f ``k`` times with the graph from the detached a* (k = 1 is the one-step,
-    Jacobian-free gradient). ``exact``: the implicit-function gradient, solving the adjoint
-    equation ``g = dL/da + J_fᵀ g`` with ``solver`` (``fixed_point``, ``broyden`` or the official
-    N-MNIST ``ide_iter``; at most ``adjoint_iters`` iterations, relative tolerance ``adjoint_tol``).
-    """
 
-    kind: str
-    k: int
-    solver: str
-    adjoint_iters: int
-    adjoint_tol: float
+class ImplicitGradient(ABC):
+    """How a method differentiates an equilibrium layer at a* = f(a*, x): the method sets one on the
+    layer (``EquilibriumLayer.implicit_gradient``) for the length of its step."""
+
+    @abstractmethod
+    def attach(self, layer: EquilibriumLayer, a_star: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """``a_star`` (simulated, no graph) as the layer's output: its value, with the gradient this
+        method chooses, taken through ``layer.equilibrium_map`` with ``x`` as f's input."""
 
 
 class EquilibriumLayer:
-    """Mixin: the layer honours ``implicit_gradient`` (an ``ImplicitGradient`` or ``None``)."""
+    """Mixin: a layer whose output a* is an equilibrium a* = f(a*, x) that it reaches by simulation.
+
+    In training with ``implicit_gradient`` set, the layer simulates to a* without a graph and returns
+    ``implicit_gradient.attach(self, a*, x)``; with ``None`` it differentiates its simulation like any
+    layer. A subclass gives f (``equilibrium_map``) and may say where J_f is taken (``jacobian_point``).
+    """
 
     implicit_gradient: ImplicitGradient | None = None
 
+    def equilibrium_map(self, a: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """f(a, x), with the graph to ``a``, ``x`` and the layer's parameters."""
+        raise NotImplementedError
+
+    def jacobian_point(self, a_star: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+        """Where an exact implicit gradient takes J_f, given a* and ``image`` = f(a*, x): a* itself."""
+        return a_star
+
 
 class SynapticLayer:
-    """Mixin for HM2-BP's rules: ``drive`` maps presynaptic spike trains [T, B, ...] to the postsynaptic
-    drive; ``weight_gradient`` and ``input_gradient`` map an error at the drive back to the weights
-    (accumulated into ``.grad``) and to the presynaptic side."""
+    """Mixin: the layer maps its input to the drive of the neurons after it by a linear map c = W x
+    (learned weights, or fixed ones such as an average pool; a bias is not part of it). The map and its
+    two transposes act on a merged batch ``[M, in...] -> [M, out...]``, for a method that computes
+    gradients outside autograd (HM2-BP's rules)."""
 
-    def drive(self, spikes: torch.Tensor) -> torch.Tensor:
+    @property
+    def synaptic_weight(self) -> nn.Parameter | None:
+        """The learned W that ``weight_gradient`` is the gradient of; None for fixed weights."""
+        return None
+
+    def drive(self, x: torch.Tensor) -> torch.Tensor:
+        """W x for ``x`` [M, in...]."""
         raise NotImplementedError
 
-    def weight_gradient(self, inputs: torch.Tensor, error: torch.Tensor) -> None:
+    def weight_gradient(self, x: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
+        """The sum over the merged batch of ``grad`` [M, out...] times ``x`` [M, in...], shaped like W."""
         raise NotImplementedError
 
-    def input_gradient(self, error: torch.Tensor) -> torch.Tensor:
+    def input_gradient(self, grad: torch.Tensor, in_shape: tuple[int, ...]) -> torch.Tensor:
+        """Wᵀ ``grad`` for ``grad`` [M, out...], shaped ``in_shape``."""
         raise NotImplementedError
 
 

@@ -48,7 +48,7 @@ BUILT_IN = [
     Component("model", "vgg11", "snntrain.models.vgg:VGGConfig", "snntrain.models.vgg:build_vgg11"),
     Component("method", "bptt", "snntrain.methods.bptt:BPTTConfig", "snntrain.methods.bptt:build_bptt"),
     Component("method", "hm2bp", "snntrain.methods.hm2bp.method:HM2BPConfig", "snntrain.methods.hm2bp.method:build_hm2bp"),
-    Component("method", "onestep", "snntrain.methods.onestep:OneStepConfig", "snntrain.methods.onestep:build_onestep"),
+    Component("method", "onestep", "snntrain.methods.onestep.method:OneStepConfig", "snntrain.methods.onestep.method:build_onestep"),
     Component("method", "ratebp", "snntrain.methods.ratebp:RateBPConfig", "snntrain.methods.ratebp:build_ratebp"),
     Component("compression", "bitpack", "snntrain.compress.bitpack:BitpackConfig", "snntrain.compress.bitpack:build_bitpack"),
     Component("compression", "hosvd", "snntrain.compress.hosvd:HOSVDConfig", "snntrain.compress.hosvd:build_hosvd"),

@@ -15,11 +15,25 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from snntrain.core.capabilities import SurrogateGradient
+from snntrain.core.errors import ConfigError
+from snntrain.core.spiking import SpikingModule
+
 Backward = Callable[[torch.Tensor], None]
 
 
 def plain_backward(loss: torch.Tensor) -> None:
     loss.backward()
+
+
+def require_surrogate_gradients(model: nn.Module, method: str) -> None:
+    """ConfigError naming the first neuron of ``model`` that does not declare ``SurrogateGradient``."""
+    lacking = [m for m in model.modules() if isinstance(m, SpikingModule) and not isinstance(m, SurrogateGradient)]
+    if lacking:
+        raise ConfigError(
+            f"neuron={type(lacking[0]).__name__.lower()!r} is not allowed: method={method} differentiates the neurons "
+            "through their surrogate gradient, which the current-based LIF has not; set neuron=lif, or method=hm2bp."
+        )
 
 
 @dataclass
@@ -48,9 +62,13 @@ class GradientMethod(ABC):
         self.cfg = cfg
         self.T = T
 
-    def check(self, model: nn.Module) -> None:  # noqa: B027  (optional: most methods take any model)
+    def check(self, model: nn.Module) -> None:
         """Raise ConfigError when ``model`` lacks a capability this method needs (``core/capabilities.py``)
-        or has a layer it would ignore; called once before any data is read. Every model passes by default."""
+        or has a layer it would ignore; called once before any data is read. By default a method that
+        differentiates the model's forward refuses neurons without a surrogate gradient; an override
+        calls this first."""
+        if self.autograd_through_model:
+            require_surrogate_gradients(model, self.name)
 
     @abstractmethod
     def step(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, backward: Backward = plain_backward) -> StepResult:

@@ -1,7 +1,7 @@
 """A NIR graph as an snntrain network: the inverse of ``to_nir`` for chains of NIR nodes.
 
     Flatten(start_dim=0, end_dim=-1) -> Flatten        Conv2d   -> TimeConv2d
-    Affine / Linear                  -> nn.Linear      AvgPool2d -> TimeAvgPool2d
+    Affine / Linear                  -> Linear         AvgPool2d -> TimeAvgPool2d
     LIF / IF                         -> LIF, hard reset (export/neurons.py)
 
 The readout is ``spikes`` when the last node is a neuron, ``mean`` otherwise. A graph that is not a
@@ -22,7 +22,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from snntrain.core.spiking import SpikingModule
 from snntrain.export.errors import NIRExportError
 from snntrain.export.neurons import DT, lif_module
-from snntrain.layers import Flatten, TimeAvgPool2d, TimeConv2d
+from snntrain.layers import Flatten, Linear, TimeAvgPool2d, TimeConv2d
 from snntrain.models.base import SpikingNet
 from snntrain.neurons.lif import LIF
 
@@ -76,7 +76,7 @@ def module_of(node: nir.NIRNode, name: str, dt: float) -> nn.Module:
         return Flatten()
     if isinstance(node, (nir.Affine, nir.Linear)):
         weight = tensor(node.weight)
-        linear = nn.Linear(weight.shape[1], weight.shape[0], bias=isinstance(node, nir.Affine))
+        linear = Linear(weight.shape[1], weight.shape[0], bias=isinstance(node, nir.Affine))
         return loaded(linear, weight, tensor(node.bias) if isinstance(node, nir.Affine) else None)
     if isinstance(node, nir.Conv2d):
         weight = tensor(node.weight)

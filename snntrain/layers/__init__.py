@@ -9,10 +9,12 @@ from snntrain.layers.merged import (
     TimeConv2d,
     TimeMaxPool2d,
 )
+from snntrain.layers.synaptic import Linear
 from snntrain.layers.weights import WEIGHT_LAYERS, weight_layers
 
 __all__ = [
     "Flatten",
+    "Linear",
     "TimeAdaptiveAvgPool2d",
     "TimeAvgPool2d",
     "TimeBatchNorm1d",

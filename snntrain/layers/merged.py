@@ -2,7 +2,8 @@
 
 Each class is the torch layer it names, applied once to ``x.flatten(0, 1)`` (the merged
 ``T*B`` batch) and unflattened back to ``[T, B, ...]``; one launch per layer, not one per step.
-``nn.Linear`` needs no wrapper: it already maps any leading dimensions.
+``nn.Linear`` needs no wrapper: it already maps any leading dimensions (``synaptic.Linear`` declares
+its map). The convolution and the average pool declare theirs (``synaptic.py``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import torch
 from torch import nn
 
 from snntrain.layers.rate_bn import RateBatchNorm
+from snntrain.layers.synaptic import AvgPoolMap, ConvMap
 
 
 def is_time_constant(x: torch.Tensor) -> bool:
@@ -40,11 +42,11 @@ class PerSample(MergedTime):
         return super().forward(x)
 
 
-class TimeConv2d(PerSample, nn.Conv2d):
+class TimeConv2d(ConvMap, PerSample, nn.Conv2d):
     pass
 
 
-class TimeAvgPool2d(PerSample, nn.AvgPool2d):
+class TimeAvgPool2d(AvgPoolMap, PerSample, nn.AvgPool2d):
     pass
 
 

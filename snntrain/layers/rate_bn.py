@@ -1,6 +1,6 @@
 """Rate-BP's protocol for time-major BatchNorm (METHODS.md §3).
 
-In the spike pass (``rate_mode == RECORD``) the layer normalises as usual and keeps the batch
+In the spike pass (``rate_pass == RECORD``) the layer normalises as usual and keeps the batch
 mean and variance of its ``[T, B, C, ...]`` input: the statistics over all T*B samples, that is
 the time average (not the last step's, which is a defect of the official single-step code). In
 the rate pass (``RATE``) it normalises the time-mean input ``[1, B, C, ...]`` with those
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from snntrain.neurons.modes import RATE, RECORD
+from snntrain.core.capabilities import RATE, RECORD, RateRecording
 
 
 def channel_stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -21,16 +21,15 @@ def channel_stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.var_mean(x, dims, correction=0)
 
 
-class RateBatchNorm:
+class RateBatchNorm(RateRecording):
     """Mixin placed before ``MergedTime`` in a time-major BatchNorm class."""
 
-    rate_mode: str | None = None
     spike_stats: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.training and self.rate_mode == RATE:
+        if self.training and self.rate_pass == RATE:
             return self._rate_forward(x)
-        if self.training and self.rate_mode == RECORD:
+        if self.training and self.rate_pass == RECORD:
             self.spike_stats = tuple(s.detach() for s in channel_stats(x))
         return super().forward(x)
 

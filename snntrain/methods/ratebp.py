@@ -1,6 +1,6 @@
 """Rate-based backpropagation (Yu et al., NeurIPS 2024; METHODS.md §3).
 
-Two passes per step, both driven through ``neurons.modes.rate_mode``:
+Two passes per step, set on the layers that declare ``RateRecording`` (``core/capabilities.py``):
 
 1. spike pass, no graph: the whole T-step network runs as usual while every neuron records its
    rate r̄ and eligibility e and every BatchNorm its batch statistics (in time chunks when the
@@ -20,12 +20,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
+from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
+from snntrain.core.capabilities import (
+    RATE,
+    RECORD,
+    EquilibriumLayer,
+    RateRecording,
+    layers_with,
+    switched,
+)
 from snntrain.core.checks import one_of
 from snntrain.core.errors import ConfigError
 from snntrain.core.method import GradientMethod, StepResult, plain_backward
+from snntrain.core.spiking import SpikingModule
 from snntrain.methods.time_chunks import run_in_chunks
-from snntrain.neurons.modes import RATE, RECORD, implicit_layers, rate_mode, without_rate_mode
 
 GRAD_SCALES = ["1", "1/T"]
 
@@ -49,28 +59,40 @@ class RateBP(GradientMethod):
     name = "ratebp"
 
     def check(self, model) -> None:
-        """Reject models the rate pass cannot run: feedback layers, neurons without rate mode."""
-        if implicit_layers(model):
+        """Reject models the rate pass cannot run: neurons without a surrogate gradient, feedback layers,
+        neurons or BatchNorm layers that are not ``RateRecording``."""
+        super().check(model)
+        if layers_with(model, EquilibriumLayer):
             raise ConfigError(
                 "method=ratebp needs a feed-forward model; this one has a feedback layer "
                 "(model=feedback). Use method=onestep or method=bptt."
             )
-        missing = without_rate_mode(model)
+        missing = without_rate_recording(model)
         if missing:
             raise ConfigError(
                 f"method=ratebp needs neurons and BatchNorm layers that support rate mode; these do not: {missing}."
             )
 
     def step(self, model, x, y, backward=plain_backward) -> StepResult:
-        with torch.no_grad(), rate_mode(model, RECORD):
+        recording = layers_with(model, RateRecording)
+        with torch.no_grad(), switched(recording, "rate_pass", RECORD):
             run_in_chunks(model, x)
-        with rate_mode(model, RATE):
+        with switched(recording, "rate_pass", RATE):
             # The mean over time of the input (event frames included), never its last step.
             scores = self.scores(model(x.mean(0, keepdim=True)))
         loss = self.loss(scores, y)
         scale = 1.0 if self.cfg.grad_scale == "1" else 1.0 / x.shape[0]
         backward(loss * scale)
         return StepResult(loss.detach(), scores.detach())
+
+
+def without_rate_recording(model: nn.Module) -> list[str]:
+    """Names of the neurons and BatchNorm layers of ``model`` that cannot take part in a rate pass."""
+    return [
+        name or type(m).__name__
+        for name, m in model.named_modules()
+        if isinstance(m, (SpikingModule, _BatchNorm)) and not isinstance(m, RateRecording)
+    ]
 
 
 def build_ratebp(cfg: RateBPConfig, T: int) -> RateBP:

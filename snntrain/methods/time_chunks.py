@@ -7,7 +7,7 @@ carry their state across calls and rate-BP's records accumulate across them, so 
 slices of ``CHUNK_STEPS`` steps give what one call gives, for a *time-local* model: one whose
 layers compute each step from that step alone (plus the neurons' carried state). BatchNorm in
 training mode is not: it normalises a call with the statistics of all of that call's steps, so a
-model with it (and a feedback network, which runs all T steps in one call) runs unchunked.
+model with it (and a model with an equilibrium layer, which runs all T steps in one call) runs unchunked.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from snntrain.neurons.modes import implicit_layers
+from snntrain.core.capabilities import EquilibriumLayer, layers_with
 
 # Two steps, not more: between slices the neurons' state and rate records are live too, so the peak
 # is that of one slice plus the state, and it must not exceed that of a short pass in one call
@@ -28,7 +28,7 @@ CHUNK_STEPS = 2
 def time_local(model: nn.Module) -> bool:
     """Whether ``model`` run on consecutive time slices gives what one call over them gives."""
     batch_statistics = any(isinstance(m, _BatchNorm) and m.training for m in model.modules())
-    return not batch_statistics and not implicit_layers(model)
+    return not batch_statistics and not layers_with(model, EquilibriumLayer)
 
 
 def run_in_chunks(model: nn.Module, x: torch.Tensor) -> torch.Tensor:

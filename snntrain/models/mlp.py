@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from torch import nn
 
 from snntrain.core.checks import one_of, require
-from snntrain.layers import Flatten
+from snntrain.layers import Flatten, Linear
 from snntrain.models.base import NeuronFactory, SpikingNet
 
 
@@ -58,9 +58,9 @@ def linear_stack(
     layers: list[nn.Module] = []
     index = first_neuron
     for fan_in, fan_out in zip(widths[:-1], widths[1:]):
-        layers += [nn.Linear(fan_in, fan_out, bias=bias), neuron(index, n_neurons)]
+        layers += [Linear(fan_in, fan_out, bias=bias), neuron(index, n_neurons)]
         index += 1
-    layers.append(nn.Linear(widths[-1], num_classes, bias=bias))
+    layers.append(Linear(widths[-1], num_classes, bias=bias))
     if readout == "spikes":
         layers.append(neuron(index, n_neurons))
     return layers

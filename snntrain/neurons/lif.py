@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 
 import torch
 
+from snntrain.core.capabilities import RATE, RECORD, RateRecording, SurrogateGradient
 from snntrain.core.checks import one_of, positive, require
 from snntrain.core.spiking import SpikingModule
 from snntrain.neurons import backends
 from snntrain.neurons.eligibility import RateRecord, record_lif
-from snntrain.neurons.modes import RATE, RECORD
 from snntrain.neurons.surrogate import SURROGATES
 
 DEFAULT_TAU = 2.0
@@ -54,12 +54,12 @@ class LIFConfig:
         return 1.0 - 1.0 / (self.tau if self.tau is not None else DEFAULT_TAU)
 
 
-class LIF(SpikingModule):
+class LIF(RateRecording, SurrogateGradient, SpikingModule):
     """Multi-step LIF layer. State (the membrane ``v``) persists across calls until ``reset()``.
 
     The framework resets every neuron before each batch; a method may call the layer several
     times on consecutive time slices (one-step differentiation does) and the state carries.
-    ``rate_mode`` (set by rate-BP through ``neurons.modes.rate_mode``): ``RECORD`` also keeps the
+    ``rate_pass`` (``RateRecording``, set by rate-BP): ``RECORD`` also keeps the
     rate and eligibility (``self.rates``); ``RATE`` maps a time-mean drive ``[1, B, ...]`` to the
     recorded rate with the eligibility as its derivative.
     """
@@ -73,17 +73,16 @@ class LIF(SpikingModule):
         self.decay = cfg.lam
         self.register_state("v")
         self.backend = cfg.backend
-        self.rate_mode: str | None = None
         self.register_state("rates")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         c = self.cfg
         params = (self.decay, c.threshold, c.reset == "soft", c.detach_reset, c.surrogate, c.alpha)
-        if self.rate_mode == RATE:
+        if self.rate_pass == RATE:
             if self.rates is None:
                 raise RuntimeError("LIF in rate mode has no record: run the spike pass in RECORD mode first.")
             return self.rates.straight_through(x)
-        if self.rate_mode == RECORD:
+        if self.rate_pass == RECORD:
             spikes, self.v, self.rates = record_lif(x, self.v, self.rates, *params)
             return spikes
         spikes, self.v = backends.run("lif", self.backend, x, self.v, *params, training=self.training)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from snntrain.models.feedback.adjoint import solve
+from snntrain.methods.onestep.adjoint import solve
 
 
 def linear_problem(norm: float, seed: int = 0):

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from snntrain.neurons.modes import ImplicitGradient, implicit_gradient
+from snntrain.core.capabilities import switched
+from snntrain.methods.onestep.equilibrium import ExactAdjoint, JacobianFree
 from tests.methods.method_helpers import build
 
-JFB = ImplicitGradient("jfb", 1, "fixed_point", 1, 1e-6)
 FC = ["model=feedback", "model.spec=12-F12", "model.batch_norm=false", "model.contraction=0.8", "dataset=synthetic", "dataset.input_shape=[6]"]
 
 
@@ -53,7 +53,7 @@ def test_forward_value_is_the_simulated_rates_and_its_gradient_that_of_f():
     block = fc_block("neuron.decay=0.9", "neuron.threshold=0.7").train()
     x = torch.rand(5, 6, generator=torch.Generator().manual_seed(1))
     w = torch.randn(5, 12, generator=torch.Generator().manual_seed(2))
-    with implicit_gradient(block, JFB):
+    with switched([block], "implicit_gradient", JacobianFree(1)):
         out = block(x.expand(T, *x.shape))[0]
     (out * w).sum().backward()
     mine = [p.grad.clone() for p in (block.inputs.op.weight, block.inputs.op.bias, block.feedback.op.weight)]
@@ -75,7 +75,7 @@ def test_input_batchnorm_is_updated_twice_per_step_for_a_constant_input():
     T = 6
     block = fc_block("model.batch_norm=true", "neuron.decay=1.0").train()
     x = torch.randn(8, 6, generator=torch.Generator().manual_seed(3))
-    with implicit_gradient(block, JFB):
+    with switched([block], "implicit_gradient", JacobianFree(1)):
         block(x.expand(T, *x.shape))
     z = (x @ block.inputs.op.weight.T + block.inputs.op.bias).detach()
     norm = block.inputs.norm
@@ -97,7 +97,7 @@ def test_spike_input_batchnorm_sees_the_official_or_the_weighted_average(average
     T, lam = 7, 0.9
     block = fc_block("model.batch_norm=true", f"neuron.decay={lam}", f"model.input_average={average}").train()
     x = (torch.rand(T, 16, 6, generator=torch.Generator().manual_seed(4)) < 0.4).float()
-    with implicit_gradient(block, JFB):
+    with switched([block], "implicit_gradient", JacobianFree(1)):
         block(x)
     official, weighted = official_average(x, lam)
     seen = official if average == "official" else weighted
@@ -105,6 +105,25 @@ def test_spike_input_batchnorm_sees_the_official_or_the_weighted_average(average
     torch.testing.assert_close(block.inputs.norm.running_mean, 0.1 * z.mean(0))  # one update: the equilibrium pass
     other = weighted if average == "official" else official
     assert not torch.allclose(block.inputs.norm.running_mean, 0.1 * (other @ block.inputs.op.weight.T + block.inputs.op.bias).mean(0))
+
+
+def test_the_exact_gradients_adjoint_moves_no_running_statistics():
+    """The exact gradient evaluates f once more, for J_f; the running statistics end as the one-step
+    gradient leaves them, and every BatchNorm tracks them again afterwards."""
+    T = 6
+    x = torch.rand(8, 6, generator=torch.Generator().manual_seed(6))
+    buffers = {}
+    for name, how in [("jfb", JacobianFree(1)), ("exact", ExactAdjoint("fixed_point", 50, 1e-6))]:
+        torch.manual_seed(0)
+        overrides = ["model=feedback", "model.spec=12-12-F12", "model.batch_norm=true", "dataset=synthetic", "dataset.input_shape=[6]"]
+        block = build(overrides).model.body[1].train()
+        with switched([block], "implicit_gradient", how):
+            block(x.expand(T, *x.shape)).sum().backward()
+        buffers[name] = dict(block.named_buffers())
+        assert all(m.track_running_stats for m in block.modules() if isinstance(m, torch.nn.BatchNorm1d))
+    assert buffers["exact"]["layers.0.norm.running_mean"].abs().sum() > 0  # the loop's BatchNorm is updated
+    for key, value in buffers["jfb"].items():
+        assert torch.equal(buffers["exact"][key], value), key
 
 
 def test_official_average_changes_only_the_last_simulated_frame():

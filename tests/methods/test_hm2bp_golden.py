@@ -30,11 +30,11 @@ import torch
 from torch import nn
 
 from snntrain.core.spiking import reset_states
-from snntrain.layers import Flatten, TimeAvgPool2d, TimeConv2d
+from snntrain.layers import Flatten, Linear, TimeAvgPool2d, TimeConv2d
 from snntrain.methods.hm2bp.method import HM2BP, HM2BPConfig
 from snntrain.methods.hm2bp.output import force_target_spikes, lateral_factor
 from snntrain.methods.hm2bp.psp import psp_matrix
-from snntrain.methods.hm2bp.rules import Fallbacks, layer_gradients, side_effect
+from snntrain.methods.hm2bp.rules import Fallbacks, layer_gradients, side_effect, time_major_drive
 from snntrain.models import SpikingNet
 from snntrain.neurons.cuba import CUBA, CUBAParams
 from tests.golden import golden_arrays as golden
@@ -90,8 +90,8 @@ def fc_net(z: dict, case: str) -> SpikingNet:
     """40 -> 20 -> 5 with the case's weights and thresholds; lateral inhibition at the output."""
     w1, w2 = tensor(z[f"{case}_W1"]), tensor(z[f"{case}_W2"])
     body = nn.Sequential(
-        nn.Linear(w1.shape[1], w1.shape[0], bias=False), neuron(z, z[f"{case}_vth_hidden"]),
-        nn.Linear(w2.shape[1], w2.shape[0], bias=False), neuron(z, z[f"{case}_vth_output"], float(z["lateral_inhibition"])),
+        Linear(w1.shape[1], w1.shape[0], bias=False), neuron(z, z[f"{case}_vth_hidden"]),
+        Linear(w2.shape[1], w2.shape[0], bias=False), neuron(z, z[f"{case}_vth_output"], float(z["lateral_inhibition"])),
     )
     net = SpikingNet(body, "spikes").double()
     with torch.no_grad():
@@ -108,7 +108,7 @@ def conv_net(z: dict) -> SpikingNet:
         TimeConv2d(w_conv.shape[1], w_conv.shape[0], w_conv.shape[2], padding=int(z["conv_padding"]), bias=False),
         neuron(z, z["vth_conv"]),
         TimeAvgPool2d(p), neuron(z, z["vth_pool"] / p**2),
-        Flatten(), nn.Linear(w_out.shape[1], w_out.shape[0], bias=False), neuron(z, z["vth_output"], float(z["lateral_inhibition"])),
+        Flatten(), Linear(w_out.shape[1], w_out.shape[0], bias=False), neuron(z, z["vth_output"], float(z["lateral_inhibition"])),
     )
     net = SpikingNet(body, "spikes").double()
     with torch.no_grad():
@@ -129,7 +129,7 @@ def simulate(method: HM2BP, net: SpikingNet, x: torch.Tensor) -> list[torch.Tens
     with torch.no_grad():
         for stage in method.stages(net):
             out = out.flatten(2) if stage.flatten else out
-            out = stage.neuron(stage.rule.time_major_drive(out))
+            out = stage.neuron(time_major_drive(stage.synapse, out))
             trains.append(out.bool()[:, 0])
     return trains
 
@@ -158,8 +158,8 @@ def output_layer_terms(z: dict, stage, hidden: torch.Tensor, original: torch.Ten
     forced = force_target_spikes(original[:, None], torch.tensor([y]), float(z["desired"]), int(z["t_ref"]))[:, 0]
     kernel, nu = stage.kernel, stage.neuron.threshold
     psp = psp_matrix(forced, kernel, torch.float64)
-    drive = stage.rule.time_major_drive(hidden.double()[:, None])
-    side = side_effect(stage.rule, drive, psp[:, None], forced.sum(0).double()[None], nu, fallbacks(z), tuple(hidden.shape[1:]))[0]
+    drive = time_major_drive(stage.synapse, hidden.double()[:, None])
+    side = side_effect(stage.synapse, drive, psp[:, None], forced.sum(0).double()[None], nu, fallbacks(z), tuple(hidden.shape[1:]))[0]
     lateral = lateral_factor(original[:, None], psp_matrix(original, kernel, torch.float64)[:, None], torch.tensor([y]), nu, stage.neuron.params.inhibition, float(z["silent_count_ratio"]))[0]
     return forced, psp, side, lateral
 
@@ -167,7 +167,7 @@ def output_layer_terms(z: dict, stage, hidden: torch.Tensor, original: torch.Ten
 def error_below(z: dict, stage, pre: torch.Tensor, post: torch.Tensor, grad_count: torch.Tensor, gain) -> torch.Tensor:
     """D of the layer below (dE/do of ``pre``, not yet divided by its threshold), batch of one."""
     _, below = layer_gradients(
-        stage.rule, pre.double()[:, None], post[:, None], grad_count[None], stage.neuron.threshold, stage.kernel, fallbacks(z),
+        stage.synapse, pre.double()[:, None], post[:, None], grad_count[None], stage.neuron.threshold, stage.kernel, fallbacks(z),
         None if gain is None else gain[None], need_input=True,
     )
     return below[0]
@@ -198,7 +198,7 @@ def test_fully_connected_case_matches_the_official_code(fc, case, shift):
     psp_hidden = psp_matrix(hidden, hidden_stage.kernel, torch.float64)
     firing = hidden.any(0)
     assert_agrees(effect(psp_hidden, x[:, 0])[firing], g(f"{shift}_e_hidden")[firing.numpy()], "e_hidden")
-    side_hidden = side_effect(hidden_stage.rule, hidden_stage.rule.time_major_drive(x), psp_hidden[:, None], hidden.sum(0).double()[None], hidden_stage.neuron.threshold, fallbacks(z), (x.shape[-1],))[0]
+    side_hidden = side_effect(hidden_stage.synapse, time_major_drive(hidden_stage.synapse, x), psp_hidden[:, None], hidden.sum(0).double()[None], hidden_stage.neuron.threshold, fallbacks(z), (x.shape[-1],))[0]
     assert_agrees(side_hidden, g(f"{shift}_side_hidden"), "side_hidden")
 
     for regulariser, key in ((False, "grad_data"), (True, "grad")):
@@ -246,8 +246,8 @@ def test_conv_and_spiking_pool_case_matches_the_official_code(conv, shift):
     e_conv = torch.einsum("tcuv,tkuvij->cuvkij", psp_conv, patches)
     firing = conv_trains.any(0)
     assert_agrees(e_conv[firing], z[f"{shift}_e_conv"][firing.numpy()], "e_conv")
-    drive = conv_stage.rule.time_major_drive(x)
-    side_conv = side_effect(conv_stage.rule, drive, psp_conv[:, None], conv_trains.sum(0).double()[None], conv_stage.neuron.threshold, fallbacks(z), tuple(x.shape[2:]))[0]
+    drive = time_major_drive(conv_stage.synapse, x)
+    side_conv = side_effect(conv_stage.synapse, drive, psp_conv[:, None], conv_trains.sum(0).double()[None], conv_stage.neuron.threshold, fallbacks(z), tuple(x.shape[2:]))[0]
     assert_agrees(side_conv, z[f"{shift}_side_conv"], "side_conv")
 
     for regulariser, key in ((False, "grad_data"), (True, "grad")):

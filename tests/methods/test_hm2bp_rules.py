@@ -10,19 +10,13 @@ import pytest
 import torch
 from torch import nn
 
+from snntrain.core.errors import ConfigError
 from snntrain.core.spiking import reset_states
-from snntrain.layers import Flatten, TimeAvgPool2d, TimeConv2d
+from snntrain.layers import Flatten, Linear, TimeAvgPool2d, TimeConv2d
 from snntrain.methods.hm2bp.method import HM2BP, HM2BPConfig, weight_regulariser
 from snntrain.methods.hm2bp.output import count_loss, force_target_spikes, lateral_factor
 from snntrain.methods.hm2bp.psp import PSPKernel, psp_matrix
-from snntrain.methods.hm2bp.rules import (
-    AvgPoolRule,
-    ConvRule,
-    Fallbacks,
-    LinearRule,
-    layer_gradients,
-    side_effect,
-)
+from snntrain.methods.hm2bp.rules import Fallbacks, layer_gradients, side_effect, time_major_drive
 from snntrain.models import SpikingNet
 from snntrain.neurons.cuba import CUBA, CUBAParams
 from tests.methods import hm2bp_reference as ref
@@ -31,16 +25,16 @@ KERNEL = PSPKernel(ref.TAU_M, ref.TAU_S, ref.T_REF, ref.WINDOW)
 NU = 4.0
 
 
-def apply_rule(rule, pre: torch.Tensor, post: torch.Tensor, grad_count: torch.Tensor, lateral=None):
+def apply_rule(layer, pre: torch.Tensor, post: torch.Tensor, grad_count: torch.Tensor, lateral=None):
     """side, dW and dE/do_in of one sample through the implementation; pre/post [T, ...] bool."""
     x, spikes = pre.double()[:, None], post[:, None]
     side = None
-    if rule.weight is not None:
-        drive = rule.time_major_drive(x)
+    if layer.synaptic_weight is not None:
+        drive = time_major_drive(layer, x)
         psp = psp_matrix(spikes, KERNEL, torch.float64)
-        side = side_effect(rule, drive, psp, spikes.sum(0).double(), NU, Fallbacks(), tuple(x.shape[2:]))
+        side = side_effect(layer, drive, psp, spikes.sum(0).double(), NU, Fallbacks(), tuple(x.shape[2:]))
     gain = None if side is None else (1 + side) * (1 if lateral is None else lateral[None])
-    weight_grad, grad_in = layer_gradients(rule, x, spikes, grad_count[None].double(), NU, KERNEL, Fallbacks(), gain, need_input=True)
+    weight_grad, grad_in = layer_gradients(layer, x, spikes, grad_count[None].double(), NU, KERNEL, Fallbacks(), gain, need_input=True)
     return side, weight_grad, grad_in[0]
 
 
@@ -57,9 +51,9 @@ def test_linear_layer():
     weight = torch.randn(n_out, n_in, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
     grad = torch.randn(n_out, dtype=torch.float64, generator=torch.Generator().manual_seed(4))
     lateral = torch.rand(n_out, dtype=torch.float64) + 0.5
-    layer = nn.Linear(n_in, n_out, bias=False).double()
+    layer = Linear(n_in, n_out, bias=False).double()
     layer.weight.data.copy_(weight)
-    side, weight_grad, grad_in = apply_rule(LinearRule(layer), pre, post, grad, lateral)
+    side, weight_grad, grad_in = apply_rule(layer, pre, post, grad, lateral)
 
     ref_w, ref_in, ref_side = ref.connected_layer(post, pre, ref.dense_synapses(weight), grad, NU, lateral)
     torch.testing.assert_close(side[0], torch.tensor(ref_side, dtype=torch.float64))
@@ -76,7 +70,7 @@ def test_conv_layer(padding):
     layer = TimeConv2d(c_in, c_out, k, padding=padding, bias=False).double()
     nn.init.normal_(layer.weight, generator=torch.Generator().manual_seed(7))
     grad = torch.randn(c_out, *out_hw, dtype=torch.float64, generator=torch.Generator().manual_seed(8))
-    side, weight_grad, grad_in = apply_rule(ConvRule(layer), pre, post, grad)
+    side, weight_grad, grad_in = apply_rule(layer, pre, post, grad)
 
     flat_post, flat_pre = post.reshape(steps, -1), pre.reshape(steps, -1)
     synapses = ref.conv_synapses(layer.weight.detach(), hw, padding)
@@ -93,7 +87,7 @@ def test_spiking_pool():
     steps, channels, hw, p = 120, 2, (4, 4), 2
     pre, post = trains((steps, channels, *hw), 0.15, 9), trains((steps, channels, 2, 2), 0.08, 10)
     grad = torch.randn(channels, 2, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(11))
-    side, weight_grad, grad_in = apply_rule(AvgPoolRule(TimeAvgPool2d(p)), pre, post, grad)
+    side, weight_grad, grad_in = apply_rule(TimeAvgPool2d(p), pre, post, grad)
     assert side is None and weight_grad is None
     # The official pool passes its error down without dividing it by its threshold (METHODS.md §5).
     _, ref_in, _ = ref.connected_layer(post.reshape(steps, -1), pre.reshape(steps, -1), ref.pool_synapses(channels, hw, p), grad.flatten(), 1.0)
@@ -136,8 +130,8 @@ def small_net(thresholds=(3.0, 2.0), inhibition: float = 0.0, seed: int = 0) -> 
     torch.manual_seed(seed)
     body = nn.Sequential(
         Flatten(),
-        nn.Linear(12, 6, bias=False), CUBA(CUBAParams(ref.TAU_M, ref.TAU_S, ref.T_REF, thresholds[0])),
-        nn.Linear(6, 3, bias=False), CUBA(CUBAParams(ref.TAU_M, ref.TAU_S, ref.T_REF, thresholds[1], inhibition)),
+        Linear(12, 6, bias=False), CUBA(CUBAParams(ref.TAU_M, ref.TAU_S, ref.T_REF, thresholds[0])),
+        Linear(6, 3, bias=False), CUBA(CUBAParams(ref.TAU_M, ref.TAU_S, ref.T_REF, thresholds[1], inhibition)),
     )
     net = SpikingNet(body, "spikes").double()
     with torch.no_grad():
@@ -205,3 +199,11 @@ def weight_regulariser_grad(weight: torch.Tensor, cfg: HM2BPConfig) -> torch.Ten
     """lam beta (W / W_lim) exp(beta (m_i - 1)), m_i the row mean of (W / W_lim)^2 (METHODS.md §5)."""
     scaled = weight / cfg.weight_limit
     return cfg.reg_lambda * cfg.reg_beta * scaled * torch.exp(cfg.reg_beta * (scaled.pow(2).mean(1, keepdim=True) - 1))
+
+
+def test_a_layer_that_declares_no_synaptic_map_is_refused_by_name():
+    """HM2-BP trains the layers that declare ``SynapticLayer``; a plain ``nn.Linear`` declares nothing."""
+    net = small_net()
+    net.body[3] = nn.Linear(6, 3, bias=False)
+    with pytest.raises(ConfigError, match=r"method=hm2bp cannot train model.body\[3\] \(Linear\)"):
+        HM2BP(plain_config(), 40).check(net)

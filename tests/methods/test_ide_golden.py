@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 import torch
 
-from snntrain.neurons.modes import ImplicitGradient, implicit_gradient
+from snntrain.core.capabilities import switched
+from snntrain.methods.onestep.equilibrium import AtEquilibrium, ExactAdjoint, JacobianFree
 from tests.methods.method_helpers import build
 
 GOLDEN = Path(__file__).resolve().parents[2].parent / "shared" / "golden" / "ide_feedback_official.npz"
@@ -57,9 +58,9 @@ def worst_relative(mine: torch.Tensor, golden: np.ndarray) -> float:
     return float((mine - reference).abs().max() / reference.abs().max())
 
 
-def gradients(block, x, weight: np.ndarray, how: ImplicitGradient) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+def gradients(block, x, weight: np.ndarray, how: AtEquilibrium) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     block.zero_grad(set_to_none=True)
-    with implicit_gradient(block, how):
+    with switched([block], "implicit_gradient", how):
         a_star = block(x)[0]
     (a_star * torch.from_numpy(weight)).sum().backward()
     ops = {"W_x": block.inputs.op.weight, "b_x": block.inputs.op.bias, "W_s": block.feedback.op.weight}
@@ -78,7 +79,7 @@ def test_spike_trains_are_the_official_ones(golden, case):
 def test_forward_value_is_the_simulated_equilibrium_and_f_of_it_the_official_f(golden, case):
     c = case_arrays(golden, case)
     block, x = official_layer(c)
-    a_star, _ = gradients(block, x, c["loss_weight"], ImplicitGradient("jfb", 1, "fixed_point", 1, 1e-6))
+    a_star, _ = gradients(block, x, c["loss_weight"], JacobianFree(1))
     assert torch.equal(a_star, torch.from_numpy(c["a_star"]))
     with torch.no_grad():
         image = block.equilibrium_map(a_star, block.inputs(x[0]))
@@ -91,7 +92,7 @@ def test_forward_value_is_the_simulated_equilibrium_and_f_of_it_the_official_f(g
 def test_one_step_gradient_is_the_officials(golden, case):
     c = case_arrays(golden, case)
     block, x = official_layer(c)
-    _, grads = gradients(block, x, c["loss_weight"], ImplicitGradient("jfb", 1, "fixed_point", 1, 1e-6))
+    _, grads = gradients(block, x, c["loss_weight"], JacobianFree(1))
     for name, grad in grads.items():
         assert worst_relative(grad, c[f"grad_jfb_{name}"]) <= TOLERANCE, name
 
@@ -102,8 +103,9 @@ def test_exact_gradient_is_the_officials_implicit_gradient(golden, case, solver)
     c = case_arrays(golden, case)
     block, x = official_layer(c)
     iterations = 500 if solver == "fixed_point" else int(golden["broyden_max_iters"])
-    _, grads = gradients(block, x, c["loss_weight"], ImplicitGradient("exact", 1, solver, iterations, 1e-9))
-    assert block.counts["adjoint_residual"] < 1e-6
+    how = ExactAdjoint(solver, iterations, 1e-9)
+    _, grads = gradients(block, x, c["loss_weight"], how)
+    assert how.counts["adjoint_residual"] < 1e-6
     for name, grad in grads.items():
         assert worst_relative(grad, c[f"grad_implicit_{name}"]) <= TOLERANCE, name
         assert worst_relative(grad, c[f"grad_jfb_{name}"]) > 0.1, name  # the two gradients differ: not a vacuous check

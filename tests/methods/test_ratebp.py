@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from snntrain.core.capabilities import RATE, RECORD, SurrogateGradient, switched
 from snntrain.core.errors import ConfigError
 from snntrain.core.spiking import SpikingModule
 from snntrain.data import ENCODERS
@@ -12,7 +13,6 @@ from snntrain.layers import TimeBatchNorm2d
 from snntrain.neurons.dynamics.lif import lif_multistep
 from snntrain.neurons.eligibility import record_lif
 from snntrain.neurons.lif import LIF, LIFConfig
-from snntrain.neurons.modes import RATE, RECORD, rate_mode
 from snntrain.neurons.surrogate import sigmoid_grad
 from tests.methods.method_helpers import build, digits_batch, gradients
 
@@ -58,7 +58,7 @@ def kappa_reference(drive: torch.Tensor, lam: float, reset: str, detach_reset: b
 def test_eligibility_follows_the_kappa_recursion(reset, detach_reset):
     drive = (torch.rand(1, 4, 50) * 1.5).expand(12, 4, 50)
     neuron = LIF(LIFConfig(decay=0.2, reset=reset, detach_reset=detach_reset))
-    with rate_mode(neuron, RECORD):
+    with switched([neuron], "rate_pass", RECORD):
         neuron(drive)
     rate, elig = kappa_reference(drive, 0.2, reset, detach_reset)
     torch.testing.assert_close(neuron.rates.rate, rate)
@@ -78,7 +78,7 @@ def test_recording_runs_the_same_lif_update(reset, detach_reset):
 def test_record_carries_across_calls_until_reset():
     drive = torch.rand(10, 3, 20) * 2
     whole, split = LIF(LIFConfig(reset="hard")), LIF(LIFConfig(reset="hard"))
-    with rate_mode(whole, RECORD), rate_mode(split, RECORD):
+    with switched([whole, split], "rate_pass", RECORD):
         whole(drive)
         split(drive[:4])
         split(drive[4:])
@@ -90,10 +90,10 @@ def test_record_carries_across_calls_until_reset():
 
 def test_rate_pass_returns_the_rate_with_the_eligibility_as_derivative():
     neuron = LIF(LIFConfig())
-    with rate_mode(neuron, RECORD):
+    with switched([neuron], "rate_pass", RECORD):
         neuron(torch.rand(6, 2, 5) * 2)
     drive = torch.randn(1, 2, 5, requires_grad=True)
-    with rate_mode(neuron, RATE):
+    with switched([neuron], "rate_pass", RATE):
         out = neuron(drive)
     out.sum().backward()
     torch.testing.assert_close(out[0], neuron.rates.rate)
@@ -103,10 +103,10 @@ def test_rate_pass_returns_the_rate_with_the_eligibility_as_derivative():
 def test_batchnorm_rate_pass_uses_spike_statistics_as_values():
     x = torch.randn(T, 6, 3, 5, 5) * 2 + 1
     bn = TimeBatchNorm2d(3)
-    with torch.no_grad(), rate_mode(bn, RECORD):
+    with torch.no_grad(), switched([bn], "rate_pass", RECORD):
         spike_out = bn(x)
     running = bn.running_mean.clone()
-    with rate_mode(bn, RATE):
+    with switched([bn], "rate_pass", RATE):
         rate_out = bn(x.mean(0, keepdim=True))
     torch.testing.assert_close(rate_out[0], spike_out.mean(0), rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(bn.running_mean, running)  # updated by the spike pass only
@@ -119,9 +119,9 @@ def test_batchnorm_rate_pass_is_plain_batchnorm_when_t_is_one():
     a, b = x.clone().requires_grad_(), x.clone().requires_grad_()
     weights = torch.randn_like(x)
     (plain(a) * weights).sum().backward()
-    with torch.no_grad(), rate_mode(rated, RECORD):
+    with torch.no_grad(), switched([rated], "rate_pass", RECORD):
         rated(x)
-    with rate_mode(rated, RATE):
+    with switched([rated], "rate_pass", RATE):
         (rated(b) * weights).sum().backward()
     torch.testing.assert_close(b.grad, a.grad, rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(rated.weight.grad, plain.weight.grad, rtol=1e-4, atol=1e-5)
@@ -157,7 +157,7 @@ def test_feedback_model_is_rejected():
 
 
 def test_neurons_without_rate_mode_are_rejected_by_name():
-    class CountingNeuron(SpikingModule):
+    class CountingNeuron(SurrogateGradient, SpikingModule):
         pass
 
     p = build(["method=ratebp"])

@@ -15,12 +15,12 @@ import pytest
 import torch
 from torch import nn
 
+from snntrain.core.capabilities import RECORD
 from snntrain.core.spiking import reset_states
 from snntrain.layers import Flatten, TimeAvgPool2d, TimeBatchNorm2d, TimeConv2d
 from snntrain.methods.ratebp import RateBP, RateBPConfig
 from snntrain.models.base import SpikingNet
 from snntrain.neurons.lif import LIF, LIFConfig
-from snntrain.neurons.modes import RECORD
 from tests.golden import golden_arrays, relative_error
 
 TOLERANCE = 1e-12
@@ -74,7 +74,7 @@ def official_step(z: dict[str, np.ndarray], case: str):
 
     def keep_spikes(name: str):
         def hook(module, args, output):
-            if module.rate_mode == RECORD:
+            if module.rate_pass == RECORD:
                 spikes[name] = output.detach().clone()
 
         return hook

@@ -145,7 +145,7 @@ class HM2BP(GradientMethod):
     def step(self, model, x, y, backward=plain_backward) -> StepResult:
         cfg = self.cfg
         stages = self.stages(model)
-        weights = [stage.rule.weight for stage in stages if stage.rule.weight is not None]
+        weights = [stage.synapse.synaptic_weight for stage in stages if stage.synapse.synaptic_weight is not None]
         out = NetworkFunction.apply(x, Run(stages, self.tricks, self.fallbacks, y), *weights)
         counts = self.scores(out)
         wrong = counts.detach().argmax(1) != y

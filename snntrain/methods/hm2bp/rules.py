@@ -1,11 +1,11 @@
 """HM2-BP's weight gradient and error propagation for one layer (METHODS.md §5, matrix form).
 
-A layer maps presynaptic trains ``x`` [T, B, in...] to the drive ``c = W x`` of its neurons; a
-``Rule`` knows that linear map (fully connected, convolution, or the fixed weights of a spiking
-average pool) and its two transposes. With P the S-PSP kernel of the layer's output trains
+A layer maps presynaptic trains ``x`` [T, B, in...] to the drive ``c = W x`` of its neurons; it
+declares that linear map (fully connected, convolution, or the fixed weights of a spiking average
+pool) and its two transposes as a ``SynapticLayer``. With P the S-PSP kernel of the layer's output trains
 (``psp.psp_matrix``), ``e_{i|j} = sum_t P[t, i] x_j[t]`` and, per sample,
 
-    delta_i   = (dE/do_i) / nu                        (a spiking pool: dE/do_i, see AvgPoolRule)
+    delta_i   = (dE/do_i) / nu                        (a spiking pool: dE/do_i, see divides_error_by_threshold)
     side_i    = (1/nu) sum_j W_ij e_ij / o_i          = (1/nu) sum_t P[t, i] c[t, i] / o_i
     dW_ij     = sum_batch delta_i (1 + side_i) lat_i e_ij
     dE/do_j   = sum_i delta_i W_ij e_ij / o_j         (the count ratio R_ij = e_ij / o_j)
@@ -22,10 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
-from torch import nn
 
-from snntrain.layers import TimeAvgPool2d, TimeConv2d
+from snntrain.core.capabilities import SynapticLayer
 from snntrain.methods.hm2bp.psp import PSPKernel, psp_matrix
 
 
@@ -43,108 +41,35 @@ class Fallbacks:
     silent_count_ratio: float = 1.0
 
 
-class Rule:
-    """The linear map of one layer on a merged batch [M, in...] -> [M, out...], and its transposes."""
-
-    weight: nn.Parameter | None = None
-    divides_error_by_threshold: bool = True
-    """delta = (dE/do) / nu, the macro-level step from counts to total PSPs (every layer with weights)."""
-
-    def drive(self, x: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
-
-    def weight_grad(self, x: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
-        """sum over the merged batch of ``grad`` [M, out...] times ``x`` [M, in...], shaped like W."""
-        raise NotImplementedError
-
-    def input_grad(self, grad: torch.Tensor, in_shape: tuple[int, ...]) -> torch.Tensor:
-        """The transposed map: ``W^T grad`` for ``grad`` [M, out...], shaped ``in_shape``."""
-        raise NotImplementedError
-
-    def time_major_drive(self, x: torch.Tensor) -> torch.Tensor:
-        """``drive`` of [T, B, in...] over the merged T*B batch, back to [T, B, out...]."""
-        return self.drive(x.flatten(0, 1)).unflatten(0, x.shape[:2])
-
-    def fan_in_sum(self, in_shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
-        """sum_j W_ij over each output neuron's inputs, [out...]."""
-        return self.drive(like.new_ones((1, *in_shape)))[0]
+def time_major_drive(layer: SynapticLayer, x: torch.Tensor) -> torch.Tensor:
+    """The drive of [T, B, in...] over the merged T*B batch, back to [T, B, out...]."""
+    return layer.drive(x.flatten(0, 1)).unflatten(0, x.shape[:2])
 
 
-class LinearRule(Rule):
-    def __init__(self, layer: nn.Linear) -> None:
-        self.weight = layer.weight
-
-    def drive(self, x):
-        return F.linear(x, self.weight)
-
-    def weight_grad(self, x, grad):
-        return grad.T @ x
-
-    def input_grad(self, grad, in_shape):
-        return grad @ self.weight
+def fan_in_sum(layer: SynapticLayer, in_shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
+    """sum_j W_ij over each output neuron's inputs, [out...]."""
+    return layer.drive(like.new_ones((1, *in_shape)))[0]
 
 
-class ConvRule(Rule):
-    def __init__(self, layer: nn.Conv2d) -> None:
-        self.weight = layer.weight
-        self.args = dict(stride=layer.stride, padding=layer.padding, dilation=layer.dilation, groups=layer.groups)
-
-    def drive(self, x):
-        return F.conv2d(x, self.weight, None, **self.args)
-
-    def weight_grad(self, x, grad):
-        return torch.nn.grad.conv2d_weight(x, self.weight.shape, grad, **self.args)
-
-    def input_grad(self, grad, in_shape):
-        return torch.nn.grad.conv2d_input(in_shape, self.weight, grad, **self.args)
-
-
-class AvgPoolRule(Rule):
-    """A spiking pool: fixed weights 1/p^2 from each p x p window to one neuron, nothing to learn.
-
-    Its error goes down undivided by its threshold, as in the official code
-    (layers/PoolingSpiking.cu, ``g_PoolingSpiking_backpropagation``: ``pool / (pSize * pSize) * ratio``);
-    the conv layer below then divides by its own threshold.
-    """
-
-    divides_error_by_threshold = False
-
-    def __init__(self, layer: nn.AvgPool2d) -> None:
-        self.layer = layer
-
-    def drive(self, x):
-        p = self.layer
-        return F.avg_pool2d(x, p.kernel_size, p.stride, p.padding, p.ceil_mode, p.count_include_pad, p.divisor_override)
-
-    def input_grad(self, grad, in_shape):
-        p = self.layer
-        return torch.ops.aten.avg_pool2d_backward(
-            grad, grad.new_empty(in_shape), p.kernel_size, p.stride, p.padding, p.ceil_mode, p.count_include_pad, p.divisor_override
-        )
-
-
-def rule_for(layer: nn.Module) -> Rule | None:
-    """The rule of a synaptic layer, or None when HM2-BP has none for it."""
-    if isinstance(layer, nn.Linear):
-        return LinearRule(layer)
-    if isinstance(layer, TimeConv2d):
-        return ConvRule(layer)
-    if isinstance(layer, TimeAvgPool2d):
-        return AvgPoolRule(layer)
-    return None
+def divides_error_by_threshold(layer: SynapticLayer) -> bool:
+    """delta = (dE/do) / nu, the macro-level step from counts to total PSPs, for a layer with learned
+    weights. A spiking pool (fixed weights) passes its error down undivided by its threshold, as in the
+    official code (layers/PoolingSpiking.cu, ``g_PoolingSpiking_backpropagation``:
+    ``pool / (pSize * pSize) * ratio``); the conv layer below then divides by its own threshold."""
+    return layer.synaptic_weight is not None
 
 
 def side_effect(
-    rule: Rule, drive: torch.Tensor, psp: torch.Tensor, counts: torch.Tensor, threshold: float, fallbacks: Fallbacks, in_shape: tuple[int, ...]
+    layer: SynapticLayer, drive: torch.Tensor, psp: torch.Tensor, counts: torch.Tensor, threshold: float, fallbacks: Fallbacks, in_shape: tuple[int, ...]
 ) -> torch.Tensor:
     """side_i [B, out...] from the feed-forward drive and P [T, B, out...] and the counts [B, out...]."""
     active = (psp * drive).sum(0) / counts.clamp(min=1)
-    silent = fallbacks.silent_side_ratio * rule.fan_in_sum(in_shape, drive)
+    silent = fallbacks.silent_side_ratio * fan_in_sum(layer, in_shape, drive)
     return torch.where(counts > 0, active, silent) / threshold
 
 
 def layer_gradients(
-    rule: Rule,
+    layer: SynapticLayer,
     x: torch.Tensor,
     spikes: torch.Tensor,
     grad_count: torch.Tensor,
@@ -166,26 +91,26 @@ def layer_gradients(
     grad_count = grad_count.to(dtype)
     x = x.view(torch.uint8).to(dtype) if x.dtype == torch.bool else x.to(dtype)  # uint8 -> float is vectorised
     psp = psp_matrix(spikes, kernel, dtype)
-    delta = grad_count / threshold if rule.divides_error_by_threshold else grad_count
+    delta = grad_count / threshold if divides_error_by_threshold(layer) else grad_count
     silent = spikes.view(torch.uint8).sum(0, dtype=dtype) == 0
     x_counts = x.sum(0)
     x_fired = x_counts > 0
     in_shape = tuple(x.shape[2:])
 
     weight_grad = None
-    if rule.weight is not None:
+    if layer.synaptic_weight is not None:
         scale = delta * gain
-        weight_grad = rule.weight_grad(x.flatten(0, 1), (scale * psp).flatten(0, 1))
+        weight_grad = layer.weight_gradient(x.flatten(0, 1), (scale * psp).flatten(0, 1))
         if fallbacks.silent_effect:
             silent_scale = torch.where(silent, scale, torch.zeros((), dtype=dtype, device=scale.device))
-            weight_grad = weight_grad + fallbacks.silent_effect * rule.weight_grad(x_fired.to(dtype), silent_scale)
+            weight_grad = weight_grad + fallbacks.silent_effect * layer.weight_gradient(x_fired.to(dtype), silent_scale)
 
     input_grad = None
     if need_input:
-        through = rule.input_grad((delta * psp).flatten(0, 1), (steps * batch, *in_shape)).unflatten(0, (steps, batch))
+        through = layer.input_gradient((delta * psp).flatten(0, 1), (steps * batch, *in_shape)).unflatten(0, (steps, batch))
         paired = (x * through).sum(0) / x_counts.clamp(min=1)
         ratio = fallbacks.silent_count_ratio
-        from_silent = rule.input_grad(torch.where(silent, delta, torch.zeros((), dtype=dtype, device=delta.device)), (batch, *in_shape))
-        from_all = rule.input_grad(delta, (batch, *in_shape))
+        from_silent = layer.input_gradient(torch.where(silent, delta, torch.zeros((), dtype=dtype, device=delta.device)), (batch, *in_shape))
+        from_all = layer.input_gradient(delta, (batch, *in_shape))
         input_grad = torch.where(x_fired, paired + ratio * from_silent, ratio * from_all)
     return weight_grad, input_grad

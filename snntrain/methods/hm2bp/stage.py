@@ -1,7 +1,7 @@
 """A model body as HM2-BP stages, and the one autograd function that runs them all.
 
-A stage is one synaptic layer (linear, conv, or a spiking average pool) followed by its CUBA
-neuron. The forward pass simulates every stage without a graph over time and saves, through
+A stage is one synaptic layer (a ``SynapticLayer``: linear, conv, or a spiking average pool)
+followed by its CUBA neuron. The forward pass simulates every stage without a graph over time and saves, through
 autograd's saved-tensor hooks (so the trainer's codec and byte meter see them), only what the
 backward pass needs: the network input, each stage's output trains once, as bool (they are
 also the next stage's input), and one float per neuron, its gain (1 + side) lat. The backward
@@ -17,12 +17,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from snntrain.core.capabilities import SynapticLayer
 from snntrain.core.errors import ConfigError
 from snntrain.core.spiking import SpikingModule
 from snntrain.layers import Flatten
 from snntrain.methods.hm2bp.output import force_target_spikes, lateral_factor
 from snntrain.methods.hm2bp.psp import PSPKernel, psp_matrix
-from snntrain.methods.hm2bp.rules import Fallbacks, Rule, layer_gradients, rule_for, side_effect
+from snntrain.methods.hm2bp.rules import Fallbacks, layer_gradients, side_effect, time_major_drive
 from snntrain.neurons.cuba import CUBA
 
 
@@ -40,7 +41,7 @@ class Stage:
     """A synaptic layer and its neuron; ``flatten`` says the input is flattened first; ``delayed``:
     the S-PSP counts input spikes t_ref steps late (``method.psp_delay=official``)."""
 
-    rule: Rule
+    synapse: SynapticLayer
     neuron: CUBA
     flatten: bool
     window_tau_m: float
@@ -55,42 +56,42 @@ class Stage:
 def stages_of(body: nn.Sequential, window_tau_m: float, delayed: bool) -> list[Stage]:
     """Split ``body`` into stages; ConfigError names any layer HM2-BP cannot train."""
     stages: list[Stage] = []
-    rule: Rule | None = None
+    synapse: SynapticLayer | None = None
     flatten = False
     for index, layer in enumerate(body):
         where = f"model.body[{index}] ({type(layer).__name__})"
         if isinstance(layer, Flatten):
-            if rule is not None:
+            if synapse is not None:
                 raise ConfigError(f"method=hm2bp: {where} follows a layer that has no neuron.")
             flatten = True
         elif isinstance(layer, CUBA):
-            if rule is None:
+            if synapse is None:
                 raise ConfigError(f"method=hm2bp: {where} has no synaptic layer before it.")
-            stage = Stage(rule, layer, flatten, window_tau_m, delayed)
+            stage = Stage(synapse, layer, flatten, window_tau_m, delayed)
             if stage.kernel.window <= stage.kernel.delay:
                 raise ConfigError(
                     f"method.psp_window={window_tau_m} is not allowed: {where} gets a window of {stage.kernel.window} "
                     f"steps, which must exceed the presynaptic delay of {stage.kernel.delay} steps; use a larger method.psp_window."
                 )
             stages.append(stage)
-            rule, flatten = None, False
+            synapse, flatten = None, False
         elif isinstance(layer, SpikingModule):
             raise ConfigError(f"neuron={type(layer).__name__.lower()} is not allowed with method=hm2bp ({where}): it needs the current-based LIF. Set neuron=cuba.")
         else:
-            if rule is not None:
+            if synapse is not None:
                 raise ConfigError(
                     f"method=hm2bp: {where} follows a layer that has no neuron. Every layer needs its own "
                     "spiking neurons: use model.readout=spikes, and model.spiking_pool=true for a CNN."
                 )
-            rule = rule_for(layer)
-            if rule is None:
+            if not isinstance(layer, SynapticLayer):
                 raise ConfigError(
                     f"method=hm2bp cannot train {where}: it supports linear and conv layers and spiking "
                     "average pooling (model.pool=avg, model.spiking_pool=true, model.batch_norm=false)."
                 )
             if getattr(layer, "bias", None) is not None:
                 raise ConfigError(f"method=hm2bp: {where} has a bias, which HM2-BP does not train. Set model.bias=false.")
-    if rule is not None:
+            synapse = layer
+    if synapse is not None:
         raise ConfigError("method=hm2bp: the last layer has no neuron; its output must spike. Set model.readout=spikes.")
     return stages
 
@@ -127,20 +128,20 @@ class NetworkFunction(torch.autograd.Function):
         trains, gains, shapes = [], [], []
         out = x
         for index, stage in enumerate(run.stages):
-            rule, neuron = stage.rule, stage.neuron
+            synapse, neuron = stage.synapse, stage.neuron
             if stage.flatten:
                 out = out.flatten(2)
             shapes.append(tuple(out.shape))
-            drive = rule.time_major_drive(out)
+            drive = time_major_drive(synapse, out)
             out = neuron(drive)
             last = index == len(run.stages) - 1
             original = out.bool()
             spikes = force_target_spikes(original, run.target, run.tricks.desired, neuron.params.t_ref) if last and run.tricks.forced_target_spikes else original
-            if rule.weight is not None:
+            if synapse.synaptic_weight is not None:
                 dtype = torch.promote_types(drive.dtype, torch.float32)  # at least float32 under autocast
                 psp = psp_matrix(spikes, stage.kernel, dtype)
                 counts = spikes.view(torch.uint8).sum(0, dtype=dtype)
-                side = side_effect(rule, drive, psp, counts, neuron.threshold, run.fallbacks, shapes[-1][2:])
+                side = side_effect(synapse, drive, psp, counts, neuron.threshold, run.fallbacks, shapes[-1][2:])
                 lateral = 1.0
                 if last and run.tricks.lateral_factor and neuron.params.inhibition:
                     # forced spikes only fill silent neurons, whose kernel was 0 before them
@@ -160,17 +161,17 @@ class NetworkFunction(torch.autograd.Function):
         if ctx.repeated:
             x = x.expand(ctx.steps, *x.shape[1:])
         inputs = [x, *trains[:-1]]
-        gain_of = [next(gains) if stage.rule.weight is not None else None for stage in run.stages]
+        gain_of = [next(gains) if stage.synapse.synaptic_weight is not None else None for stage in run.stages]
         grad_count = grad_spikes.mean(0)
         weight_grads = []
         for index in range(len(run.stages) - 1, -1, -1):
             stage = run.stages[index]
             weight_grad, input_grad = layer_gradients(
-                stage.rule, inputs[index].reshape(ctx.shapes[index]), trains[index], grad_count, stage.neuron.threshold,
+                stage.synapse, inputs[index].reshape(ctx.shapes[index]), trains[index], grad_count, stage.neuron.threshold,
                 stage.kernel, run.fallbacks, gain_of[index], need_input=index > 0,
             )
             if weight_grad is not None:
-                weight_grads.append(weight_grad.to(stage.rule.weight.dtype))
+                weight_grads.append(weight_grad.to(stage.synapse.synaptic_weight.dtype))
             if input_grad is not None:
                 grad_count = input_grad.reshape(trains[index - 1].shape[1:])
         return (None, None, *reversed(weight_grads))

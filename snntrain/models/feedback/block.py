@@ -10,7 +10,9 @@ a_L* = f(a_L*, x) of
 
 (L = 1: f(a, x) = clamp((W_s a + F x̄) / θ, 0, 1)). The block returns layer L's rates ``[1, B, ...]``.
 
-Training forward, as the official code (``implicit_gradient`` set by ``method=onestep``):
+The block is an ``EquilibriumLayer``: it gives f (``equilibrium_map``) and its simulation; the
+gradient at the equilibrium is the method's (``implicit_gradient``, set by ``method=onestep``).
+Training forward, as the official code:
 1. simulate the T steps without a graph; the loop connections' BatchNorm uses its running
    statistics; the input connection's BatchNorm normalises a time-constant input with its batch
    statistics (updating the running ones), a time-varying one with the statistics of the
@@ -18,11 +20,11 @@ Training forward, as the official code (``implicit_gradient`` set by ``method=on
 2. the equilibrium pass f(a*, x̄) with the graph, every BatchNorm on its batch statistics (and
    updating its running ones: the input's a second time for a time-constant input, as the
    official code does, whose "restore" of them keeps a reference and restores nothing);
-3. the output has the value of the simulated a* and the gradient of f(a*, x̄) (the official
-   ``Replace``): ``jfb`` sends dL/da* through f directly (k times); ``exact`` replaces it by the
-   adjoint solution g = dL/da* + J_fᵀ g, J_f taken at a* (one spiking layer) or at f(a*)
-   (several, as ``SNNIDEMultiLayerModule`` does), with BatchNorm on the batch statistics at that
-   point (the official copy's BatchNorm is back in training mode when its backward runs).
+3. the output is ``implicit_gradient.attach(block, a*, F x̄)``: the value of the simulated a*
+   with the gradient the method takes through f (the official ``Replace``); an exact gradient
+   takes J_f at a* (one spiking layer) or at f(a*) (several, as ``SNNIDEMultiLayerModule`` does,
+   ``jacobian_point``), with BatchNorm on the batch statistics at that point (the official
+   copy's BatchNorm is back in training mode when its backward runs).
 
 Without ``implicit_gradient`` the simulation itself is differentiated through time (BPTT, with
 the neurons' surrogate) and the equilibrium pass runs without a graph, only for the BatchNorm
@@ -40,12 +42,11 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
+from snntrain.core.capabilities import EquilibriumLayer, SurrogateGradient
 from snntrain.core.spiking import SpikingModule
 from snntrain.layers.merged import is_time_constant
-from snntrain.models.feedback.adjoint import relative, solve
 from snntrain.models.feedback.neurons import RateNeurons
 from snntrain.models.feedback.synapse import Synapse, batch_stats
-from snntrain.neurons.modes import ImplicitGradient
 
 INPUT_AVERAGES = ["official", "weighted"]
 
@@ -65,13 +66,9 @@ class InputView:
     mean: torch.Tensor | None = None
 
 
-class FeedbackBlock(SpikingModule):
+class FeedbackBlock(EquilibriumLayer, SurrogateGradient, SpikingModule):
     """Spiking layers in a loop; ``[T, B, ...]`` in, the last layer's rates ``[1, B, ...]`` out.
     It registers no state: every call simulates from rest.
-
-    ``counts`` after a training call with ``implicit_gradient``: ``fixed_point_residual`` =
-    ‖f(a*) − a*‖ / ‖a*‖, and for ``exact`` after backward the adjoint's relative residual and
-    iterations.
     """
 
     def __init__(self, inputs: Synapse, layers: list[Synapse], feedback: Synapse, neurons: list[RateNeurons], input_average: str) -> None:
@@ -81,8 +78,6 @@ class FeedbackBlock(SpikingModule):
         self.feedback = feedback
         self.neurons = neurons
         self.input_average = input_average
-        self.implicit_gradient: ImplicitGradient | None = None
-        self.counts: dict[str, float] = {}
 
     def loop_synapses(self) -> list[Synapse]:
         return [*self.layers, self.feedback]
@@ -101,7 +96,7 @@ class FeedbackBlock(SpikingModule):
             with torch.no_grad():  # the equilibrium pass only for its BatchNorm statistics
                 self.equilibrium_map(rates, self.inputs(view.mean))
             return rates.unsqueeze(0)
-        return self.at_equilibrium(view, rates, how).unsqueeze(0)
+        return how.attach(self, rates, self.inputs(view.mean)).unsqueeze(0)
 
     def read_input(self, x: torch.Tensor) -> InputView:
         """The input as the official code uses it (see ``InputView`` and ``model.input_average``)."""
@@ -151,34 +146,9 @@ class FeedbackBlock(SpikingModule):
             a = torch.clamp(layer(a) / neurons.threshold, 0.0, 1.0)
         return a
 
-    def at_equilibrium(self, view: InputView, rates: torch.Tensor, how: ImplicitGradient) -> torch.Tensor:
-        """The simulated rates, carrying the gradient of the equilibrium map (``jfb`` or ``exact``)."""
-        drive = self.inputs(view.mean)
-        image = self.equilibrium_map(rates, drive)
-        self.counts = {"fixed_point_residual": relative(image.detach() - rates, rates)}
-        if how.kind == "exact":
-            point = image.detach() if self.layers else rates
-            self._attach_adjoint(image, point, drive.detach(), how)
-        else:
-            for _ in range(how.k - 1):
-                image = self.equilibrium_map(image, drive)
-        return rates + (image - image.detach())
-
-    def _attach_adjoint(self, image: torch.Tensor, point: torch.Tensor, drive: torch.Tensor, how: ImplicitGradient) -> None:
-        """Replace the gradient w reaching ``image`` by the adjoint solution g = w + J_fᵀ g at ``point``."""
-        point = point.detach().requires_grad_()
-        with untracked_statistics(self.loop_synapses()):
-            at_point = self.equilibrium_map(point, drive)
-
-        def vjp(v: torch.Tensor) -> torch.Tensor:
-            return torch.autograd.grad(at_point, point, v, retain_graph=True)[0]
-
-        def adjoint(w: torch.Tensor) -> torch.Tensor:
-            g, residual, iterations = solve(how.solver, vjp, w, how.adjoint_iters, how.adjoint_tol)
-            self.counts.update(adjoint_residual=residual, adjoint_iters=float(iterations))
-            return g
-
-        image.register_hook(adjoint)
+    def jacobian_point(self, a_star: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+        """a* for one spiking layer; f(a*) for several, where ``SNNIDEMultiLayerModule`` takes J_f."""
+        return image if self.layers else a_star
 
     def spike_trains(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Every layer's spike trains ``[T, B, ...]`` for input ``x``, simulated as the forward does (no graph),
@@ -206,20 +176,6 @@ def frozen_norms(synapses: Iterable[Synapse]) -> Iterator[None]:
     finally:
         for norm, mode in zip(norms, modes):
             norm.train(mode)
-
-
-@contextmanager
-def untracked_statistics(synapses: Iterable[Synapse]) -> Iterator[None]:
-    """Within the block these synapses' BatchNorm runs as it is set (training: on batch statistics)
-    without reading or updating its running statistics."""
-    norms = [s.norm for s in synapses if s.norm is not None]
-    for norm in norms:
-        norm.track_running_stats = False
-    try:
-        yield
-    finally:
-        for norm in norms:
-            norm.track_running_stats = True
 
 
 def weighted_mean(x: torch.Tensor, decay: float) -> torch.Tensor:

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from snntrain.core.checks import one_of, positive, require
-from snntrain.layers import Flatten
+from snntrain.layers import Flatten, Linear
 from snntrain.models.base import NeuronFactory, SpikingNet
 from snntrain.models.feedback.block import INPUT_AVERAGES, FeedbackBlock
 from snntrain.models.feedback.neurons import rate_neurons
@@ -91,6 +91,6 @@ def build_feedback(cfg: FeedbackConfig, input_shape: tuple[int, ...], num_classe
         scale_to_contraction(feedback, neurons[0].threshold, cfg.contraction)
     block = FeedbackBlock(inputs, layers, feedback, neurons, cfg.input_average)
     body = [Flatten()] if spec.flat_input else []
-    body += [block, Flatten(), nn.Linear(math.prod(spec.shapes[-1]), num_classes, bias=cfg.bias)]
+    body += [block, Flatten(), Linear(math.prod(spec.shapes[-1]), num_classes, bias=cfg.bias)]
     return SpikingNet(nn.Sequential(*body), "mean")
 

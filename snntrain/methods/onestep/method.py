@@ -13,14 +13,15 @@ gradient for τ, k and the encoder (docs/methods.md: "When is one-step accurate?
 pass a gradient, so its size is about k/T of BPTT's: irrelevant to Adam, with SGD scale the
 learning rate.
 
-Feedback networks (``model=feedback``) have an equilibrium a* = f(a*, x) of their firing rates;
-for them the iteration is f itself. They simulate to the equilibrium without a graph and return
-the simulated a* carrying the gradient of f (IDE's ``Replace``): under ``method.implicit=jfb``
-f applied k times from the detached a* (k = 1: the Jacobian-free gradient); under ``exact`` the
-implicit-function gradient of IDE, its adjoint solved by ``method.adjoint_solver``. The forward
+Equilibrium layers (``EquilibriumLayer``: the feedback block of ``model=feedback``) have an
+equilibrium a* = f(a*, x) of their firing rates; for them the iteration is f itself. They simulate
+to the equilibrium without a graph and return the simulated a* carrying the gradient this method
+attaches (``equilibrium.py``, IDE's ``Replace``): under ``method.implicit=jfb`` f applied k times
+from the detached a* (k = 1: the Jacobian-free gradient); under ``exact`` the implicit-function
+gradient of IDE, its adjoint solved by ``method.adjoint_solver`` (``adjoint.py``). The forward
 fixed-point residual (and the adjoint's, for exact) is returned in ``StepResult.counts`` (the
-largest over feedback blocks).
-A model with a feedback layer runs over all T steps in one call, so any layers before it get
+largest over equilibrium layers).
+A model with an equilibrium layer runs over all T steps in one call, so any layers before it get
 their full time graph.
 
 Time-major BatchNorm normalises each call with that call's statistics, so with k < T the early
@@ -36,14 +37,15 @@ from dataclasses import dataclass, field, fields
 
 import torch
 
+from snntrain.core.capabilities import EquilibriumLayer, layers_with, switched
 from snntrain.core.checks import one_of, require
 from snntrain.core.errors import ConfigError
 from snntrain.core.method import GradientMethod, StepResult, plain_backward
 from snntrain.core.spiking import detach_states
 from snntrain.layers.bn_updates import updated_once
+from snntrain.methods.onestep.adjoint import SOLVERS
+from snntrain.methods.onestep.equilibrium import AtEquilibrium, ExactAdjoint, JacobianFree
 from snntrain.methods.time_chunks import run_in_chunks
-from snntrain.models.feedback.adjoint import SOLVERS
-from snntrain.neurons.modes import ImplicitGradient, implicit_gradient, implicit_layers
 
 log = logging.getLogger(__name__)
 
@@ -83,18 +85,20 @@ class OneStep(GradientMethod):
     name = "onestep"
 
     def check(self, model) -> None:
-        """``1 <= k <= T``: k differentiable steps out of T; the feedback-only keys need a feedback network.
+        """Neurons with a surrogate gradient; ``1 <= k <= T``: k differentiable steps out of T; the
+        feedback-only keys need a feedback network.
 
         The ``adjoint_*`` keys stay allowed under ``implicit=jfb`` on a feedback network, so that one
         override (``method.implicit=jfb``) turns an IDE row into its one-step variant.
         """
+        super().check(model)
         c = self.cfg
         if not 1 <= c.k <= self.T:
             raise ConfigError(
                 f"method.k={c.k} is not allowed with T={self.T}: it must be in [1, T] "
                 "(k = 1 is one-step differentiation, k = T is BPTT)."
             )
-        if not implicit_layers(model):
+        if not layers_with(model, EquilibriumLayer):
             for f in fields(c):
                 value = getattr(c, f.name)
                 require(
@@ -109,18 +113,21 @@ class OneStep(GradientMethod):
                 log.warning(f"{', '.join(unused)} have no effect under method.implicit=jfb (they configure the exact gradient's solver).")
 
     def step(self, model, x, y, backward=plain_backward) -> StepResult:
-        feedback = implicit_layers(model)
-        if feedback:
-            c = self.cfg
-            how = ImplicitGradient(c.implicit, c.k, c.adjoint_solver, c.adjoint_iters, c.adjoint_tol)
-            with implicit_gradient(model, how):
-                output = model(x)
-        else:
-            output = self.truncated(model, x)
+        equilibria = layers_with(model, EquilibriumLayer)
+        how = self.at_equilibrium()
+        with switched(equilibria, "implicit_gradient", how):
+            output = model(x) if equilibria else self.truncated(model, x)
         scores = self.scores(output)
         loss = self.loss(scores, y)
         backward(loss)
-        return StepResult(loss.detach(), scores.detach(), worst_counts(feedback))
+        return StepResult(loss.detach(), scores.detach(), how.counts)
+
+    def at_equilibrium(self) -> AtEquilibrium:
+        """The gradient this step attaches at each equilibrium layer (``method.implicit``)."""
+        c = self.cfg
+        if c.implicit == "exact":
+            return ExactAdjoint(c.adjoint_solver, c.adjoint_iters, c.adjoint_tol)
+        return JacobianFree(c.k)
 
     def truncated(self, model, x: torch.Tensor) -> torch.Tensor:
         """The T-step output [T, B, C]; only its last k steps carry a graph."""
@@ -132,15 +139,6 @@ class OneStep(GradientMethod):
                 constant = run_in_chunks(model, x[:early])
             detach_states(model)
             return torch.cat([constant, model(x[early:])])
-
-
-def worst_counts(layers) -> dict[str, float]:
-    """Each count (residuals, adjoint iterations) of the feedback layers: its largest value."""
-    counts: dict[str, float] = {}
-    for layer in layers:
-        for key, value in layer.counts.items():
-            counts[key] = max(counts.get(key, value), value)
-    return counts
 
 
 def build_onestep(cfg: OneStepConfig, T: int) -> OneStep:
