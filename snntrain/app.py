@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from snntrain.data.events.preview import class_examples_image
 from snntrain.data.pipeline import input_pipeline
 from snntrain.engine import checkpoint, distributed, finetune, resume, threads
 from snntrain.engine.host_memory import retain_freed_memory
+from snntrain.engine.recompute import check_recompute
 from snntrain.engine.seeding import seed_everything
 from snntrain.engine.trainer import (
     RunContext,
@@ -72,6 +73,10 @@ def plan(cfg: DictConfig) -> Plan:
     scheduler = build("scheduler", cfg.scheduler, optimizer, cfgs["trainer"].max_epochs)
     codec = build("compression", cfg.compression)
     codec.check(model, method)
+    if cfgs["compression"].recompute:  # the old name of the switch
+        cfgs["trainer"] = replace(cfgs["trainer"], recompute=True)
+    if cfgs["trainer"].recompute:
+        check_recompute(model, method)
     return Plan(cfgs, T, seed, model, method, optimizer, scheduler, codec, source)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import torch
@@ -24,6 +25,7 @@ from snntrain.compress import SavedTensorMeter, saving
 from snntrain.core.errors import ConfigError
 from snntrain.core.registry import build, options, register_schemas
 from snntrain.core.spiking import reset_states
+from snntrain.engine.recompute import check_recompute, recomputing
 from snntrain.engine.trainer import resolve_device
 
 register_schemas()  # the schemas the configs extend, before anything composes
@@ -31,7 +33,7 @@ register_schemas()  # the schemas the configs extend, before anything composes
 SCHEMES = {
     "none": ["compression=none"],
     "bitpack": ["compression=bitpack"],
-    "bitpack+recompute": ["compression=bitpack", "compression.recompute=true"],
+    "bitpack+recompute": ["compression=bitpack", "trainer.recompute=true"],
     "hosvd": ["compression=hosvd"],
     "hosvd+bitpack": ["compression=hosvd", "compression.spikes=bitpack"],
     "hosvd/all": ["compression=hosvd", "compression.scope=all"],
@@ -74,10 +76,12 @@ def measure(method_name: str, scheme: str, T: int, args, device: torch.device) -
     torch.manual_seed(0)
     model = build("model", cfg.model, INPUT_SHAPE, CLASSES, build("neuron", cfg.neuron)).to(device)
     method = build("method", cfg.method, T)
-    if getattr(method, "check", None) is not None:
-        method.check(model)
+    method.check(model)
     codec = build("compression", cfg.compression)
     codec.check(model, method)
+    recompute = cfg.trainer.recompute
+    if recompute:
+        check_recompute(model, method)
     x = (torch.rand(T, args.batch, *INPUT_SHAPE, device=device) < args.density).float()
     y = torch.randint(0, CLASSES, (args.batch,), device=device)
     step_s = []
@@ -88,7 +92,7 @@ def measure(method_name: str, scheme: str, T: int, args, device: torch.device) -
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         start = time.perf_counter()
-        with saving(codec, meter, model):
+        with saving(codec, meter, model) as tracker, (recomputing(model, tracker) if recompute else nullcontext()):
             method.step(model, x, y)
         if device.type == "cuda":
             torch.cuda.synchronize(device)

@@ -14,14 +14,15 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 import torch
 from torch import nn
 
 from snntrain.compress.layers import OUTSIDE, LayerTracker
-from snntrain.compress.recompute import check_recompute, recomputing
+
+RECOMPUTE_ALIAS_HELP = "alias of trainer.recompute, kept for existing commands: true turns recomputation on"
 
 
 def tensor_bytes(t: torch.Tensor) -> int:
@@ -48,16 +49,9 @@ class Codec:
     """The identity codec (``compression=none``); subclasses store tensors more compactly."""
 
     name = "none"
-    recompute: bool = False
-    """Keep only each spiking block's input and recompute the block in backward (compress/recompute.py)."""
 
-    def __init__(self, recompute: bool = False) -> None:
-        self.recompute = recompute
-
-    def check(self, model: nn.Module, method) -> None:
+    def check(self, model: nn.Module, method) -> None:  # noqa: B027  (optional: most codecs take any model)
         """Raise ConfigError when the codec's settings do not fit ``model`` trained by ``method`` (before any data is read)."""
-        if self.recompute:
-            check_recompute(model, method)
 
     def attach(self, model: nn.Module) -> None:
         """Called by ``saving`` before ``model`` runs: a codec that treats layers differently looks at it here."""
@@ -130,11 +124,11 @@ class SavedTensorMeter:
 
 
 @contextmanager
-def saving(codec: Codec, meter: SavedTensorMeter, model: nn.Module) -> Iterator[None]:
+def saving(codec: Codec, meter: SavedTensorMeter, model: nn.Module) -> Iterator[LayerTracker]:
     """Route every tensor autograd saves inside the block through ``codec``; count its bytes per layer.
 
-    With ``codec.recompute`` the model's spiking blocks also run under checkpoint, so that what
-    autograd keeps of them is their inputs only.
+    Yields the tracker that names the layer running now (``trainer.recompute`` attributes the
+    blocks it keeps with it, engine/recompute.py).
     """
     param_ptrs = {p.data_ptr() for p in model.parameters()}
     tracker = LayerTracker(model)
@@ -162,10 +156,9 @@ def saving(codec: Codec, meter: SavedTensorMeter, model: nn.Module) -> Iterator[
         meter.codec_seconds += time.perf_counter() - start
         return t
 
-    blocks = recomputing(model, tracker) if codec.recompute else nullcontext()
     try:
-        with torch.autograd.graph.saved_tensors_hooks(pack, unpack), blocks:
-            yield
+        with torch.autograd.graph.saved_tensors_hooks(pack, unpack):
+            yield tracker
     finally:
         tracker.remove()
 
@@ -175,8 +168,8 @@ class NoCompressionConfig:
     """``compression=none``: saved tensors are kept as they are (and counted)."""
 
     name: str = field(default="none", metadata={"help": "the option's name (compression=<name> selects it)"})
-    recompute: bool = field(default=False, metadata={"help": "true: keep only each spiking block's input (float32 here) and recompute the block in backward"})
+    recompute: bool = field(default=False, metadata={"help": RECOMPUTE_ALIAS_HELP})
 
 
 def build_none(cfg: NoCompressionConfig) -> Codec:
-    return Codec(cfg.recompute)
+    return Codec()

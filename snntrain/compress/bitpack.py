@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from snntrain.compress.base import Codec, StoredForm
+from snntrain.compress.base import RECOMPUTE_ALIAS_HELP, Codec, StoredForm
 
 
 def is_binary(t: torch.Tensor) -> bool:
@@ -85,8 +85,8 @@ class BitpackConfig:
     """``compression=bitpack``: lossless 1-bit storage of binary saved tensors."""
 
     name: str = field(default="bitpack", metadata={"help": "the option's name (compression=<name> selects it)"})
-    recompute: bool = field(default=False, metadata={"help": "true: keep only each spiking block's input spikes (1 bit each), recompute the rest in backward"})
+    recompute: bool = field(default=False, metadata={"help": RECOMPUTE_ALIAS_HELP})
 
 
 def build_bitpack(cfg: BitpackConfig) -> BitpackCodec:
-    return BitpackCodec(cfg.recompute)
+    return BitpackCodec()

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from snntrain.compress.base import Codec, StoredForm, tensor_bytes
+from snntrain.compress.base import RECOMPUTE_ALIAS_HELP, Codec, StoredForm, tensor_bytes
 from snntrain.compress.bitpack import BitPacked, is_binary
 from snntrain.core.checks import in_unit_interval, one_of, require
 from snntrain.core.errors import ConfigError
@@ -105,8 +105,7 @@ class HOSVDCodec(Codec):
 
     name = "hosvd"
 
-    def __init__(self, eps: float, min_numel: int, layers: list[str], spikes: str, recompute: bool = False, scope: str = "weight_inputs") -> None:
-        super().__init__(recompute)
+    def __init__(self, eps: float, min_numel: int, layers: list[str], spikes: str, scope: str = "weight_inputs") -> None:
         self.eps, self.min_numel, self.layers, self.scope = eps, min_numel, list(layers), scope
         self.bitpack_spikes = spikes == "bitpack"
         self.weight_layers: set[str] = set()
@@ -153,7 +152,7 @@ class HOSVDConfig:
     min_numel: int = field(default=1024, metadata={"help": "smaller tensors are kept as they are"})
     layers: list[str] = field(default_factory=list, metadata={"help": "module names (as printed by the model, e.g. [body.0, body.3]); [] = every module in the scope"})
     spikes: str = field(default="none", metadata={"help": "none: binary tensors are decomposed too | bitpack: binary tensors bit-packed, losslessly"})
-    recompute: bool = field(default=False, metadata={"help": "true: keep only each spiking block's input, recompute the rest in backward"})
+    recompute: bool = field(default=False, metadata={"help": RECOMPUTE_ALIAS_HELP})
     scope: str = field(default="weight_inputs", metadata={"help": (
         "weight_inputs: only the inputs conv/linear layers save for their weight gradient (the paper's) | all: every saved "
         "float tensor (also each neuron's u - θ, BatchNorm inputs, rate-BP's records)"
@@ -167,4 +166,4 @@ class HOSVDConfig:
 
 
 def build_hosvd(cfg: HOSVDConfig) -> HOSVDCodec:
-    return HOSVDCodec(cfg.eps, cfg.min_numel, cfg.layers, cfg.spikes, cfg.recompute, cfg.scope)
+    return HOSVDCodec(cfg.eps, cfg.min_numel, cfg.layers, cfg.spikes, cfg.scope)

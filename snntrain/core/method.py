@@ -52,7 +52,7 @@ class GradientMethod(ABC):
     name: str = ""
     autograd_through_model: bool = True
     """Whether ``step`` differentiates the model's forward with autograd; False for a method with
-    its own backward pass (HM2-BP), whose layers ``compression.recompute`` cannot recompute."""
+    its own backward pass (HM2-BP), whose layers ``trainer.recompute`` cannot recompute."""
 
     models: tuple[str, ...] | None = None
     """The ``model=`` options whose layers this method's rules cover (checked before the model is

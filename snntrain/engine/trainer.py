@@ -34,6 +34,7 @@ from snntrain.engine.evaluation import correct_and_seen
 from snntrain.engine.layout import conv_memory_format
 from snntrain.engine.logger import RunLogger
 from snntrain.engine.progress import EpochBars
+from snntrain.engine.recompute import recomputing
 from snntrain.engine.seeding import rng_state, set_rng_state
 from snntrain.engine.signals import StopRequest, TrainingInterrupted
 from snntrain.engine.training_memory import TrainingMemory
@@ -61,6 +62,7 @@ class TrainerConfig:
     finetune_last: int | None = field(default=None, metadata={"help": "train only the last N conv/linear layers; earlier layers frozen, in eval mode"})
     bn_eval: bool = field(default=False, metadata={"help": "every BatchNorm in eval mode while training (the HOSVD paper's fine-tuning: true)"})
     dist_timeout_s: float = field(default=600.0, metadata={"help": "torchrun: seconds a collective waits for a rank that stopped answering (a dead one fails it at once)"})
+    recompute: bool = field(default=False, metadata={"help": "keep only each spiking block's input for backward and recompute the block there (exact; engine/recompute.py); alias: compression.recompute"})
     threads: str = field(default="auto", metadata={"help": "intra-op CPU threads: auto (the CPUs this process may use, less those the load average keeps busy; engine/threads.py) or a count"})
 
     def __post_init__(self) -> None:
@@ -224,6 +226,10 @@ class Trainer:
             return nullcontext()
         return torch.autocast(self.device.type, dtype=self.autocast_dtype)
 
+    def _recomputing(self, tracker):
+        """``trainer.recompute``: the model's spiking blocks run under checkpoint (engine/recompute.py)."""
+        return recomputing(self.model, tracker) if self.cfg.recompute else nullcontext()
+
     def _backward(self, loss: torch.Tensor) -> None:
         self.scaler.scale(loss).backward()
 
@@ -237,7 +243,7 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         x, y = self._inputs(x), y.to(self.device, non_blocking=True)
         meter.samples += len(y)
-        with saving(self.codec, meter, self.model), self._autocast():
+        with saving(self.codec, meter, self.model) as tracker, self._recomputing(tracker), self._autocast():
             result = self.method.step(self.model, x, y, backward=self._backward)
         distributed.synchronize(self.model, self.world_size, len(y))
         self.scaler.unscale_(self.optimizer)

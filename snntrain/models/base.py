@@ -23,7 +23,7 @@ class SpikingNet(nn.Module):
 
     body_runner: Callable[[nn.Sequential, torch.Tensor], torch.Tensor] | None = None
     """How to run ``body`` on the input instead of ``body(x)``; set for the length of a step by a
-    compression scheme that recomputes blocks (``compression.recompute``), None otherwise."""
+    compression scheme with recomputed blocks (``trainer.recompute``), None otherwise."""
 
     def __init__(self, body: nn.Sequential, readout: str) -> None:
         super().__init__()

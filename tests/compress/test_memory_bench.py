@@ -21,7 +21,7 @@ def test_memory_suite_measures_every_method_scheme_and_T(tmp_path, capsys):
     out = capsys.readouterr().out
     # Only the combinations the configuration refuses are left out, each with its refusal: HM2-BP computes
     # its gradients outside autograd (nothing to recompute) from tensors HOSVD does not see.
-    refused = {("hm2bp", "bitpack+recompute"): "compression.recompute=true does not apply to method=hm2bp"}
+    refused = {("hm2bp", "bitpack+recompute"): "trainer.recompute=true (or compression.recompute=true) does not apply to method=hm2bp"}
     refused |= {("hm2bp", s): "compression=hosvd does not apply to method=hm2bp" for s in memory.SCHEMES if s.startswith("hosvd")}
     skipped = [line.removeprefix("skipped method=") for line in out.splitlines() if line.startswith("skipped method=")]
     assert sorted(line.split(":")[0] for line in skipped) == sorted(f"{m} {s}" for m, s in refused)

@@ -18,7 +18,7 @@ METHODS = options("method")
 SCHEMES = {
     "none": ["compression=none"],
     "bitpack": ["compression=bitpack"],
-    "bitpack+recompute": ["compression=bitpack", "compression.recompute=true"],
+    "bitpack+recompute": ["compression=bitpack", "trainer.recompute=true"],
     "hosvd": ["compression=hosvd", "compression.eps=0.8"],
     "hosvd+bitpack": ["compression=hosvd", "compression.spikes=bitpack"],
 }
@@ -33,7 +33,7 @@ CNN_FOR = {"hm2bp": ["model.spiking_pool=true", "neuron.threshold=8"]}
 # its gradients outside autograd, so nothing is recomputed, and saves its tensors outside the
 # model's layers, which HOSVD does not decompose (it would silently do nothing).
 REFUSED = {
-    ("hm2bp", "bitpack+recompute"): "compression.recompute=true does not apply to method=hm2bp",
+    ("hm2bp", "bitpack+recompute"): r"trainer.recompute=true \(or compression.recompute=true\) does not apply to method=hm2bp",
     ("hm2bp", "hosvd"): "compression=hosvd does not apply to method=hm2bp",
     ("hm2bp", "hosvd+bitpack"): "compression=hosvd does not apply to method=hm2bp",
 }

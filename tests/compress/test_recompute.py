@@ -1,6 +1,7 @@
-"""compression.recompute: each spiking block keeps only its input; gradients stay those of none."""
+"""trainer.recompute (alias compression.recompute): each spiking block keeps only its input; gradients stay those of none."""
 
 import copy
+from contextlib import contextmanager, nullcontext
 
 import pytest
 import torch
@@ -9,10 +10,10 @@ from snntrain.app import plan
 from snntrain.compress import Codec, SavedTensorMeter, saving
 from snntrain.compress.bitpack import BitpackCodec
 from snntrain.compress.layers import OUTSIDE
-from snntrain.compress.recompute import spiking_blocks
 from snntrain.core.errors import ConfigError
 from snntrain.core.registry import build
 from snntrain.core.spiking import SpikingModule, reset_states
+from snntrain.engine.recompute import recomputing, spiking_blocks
 from snntrain.neurons.lif import LIF
 from tests.conftest import compose_config
 
@@ -28,11 +29,18 @@ def spikes(*shape: int) -> torch.Tensor:
     return (torch.rand(*shape, generator=torch.Generator().manual_seed(1)) < 0.3).float()
 
 
-def one_step(p, codec: Codec, x: torch.Tensor):
+@contextmanager
+def saved(codec: Codec, meter: SavedTensorMeter, model, recompute: bool):
+    """What the trainer's step runs under: the codec's hooks, and the recomputed blocks if asked."""
+    with saving(codec, meter, model) as tracker, (recomputing(model, tracker) if recompute else nullcontext()):
+        yield
+
+
+def one_step(p, codec: Codec, x: torch.Tensor, recompute: bool = False):
     """The model after one training step of a copy of the planned model, and the meter."""
     model, meter = copy.deepcopy(p.model), SavedTensorMeter(samples=x.shape[1])
     reset_states(model)
-    with saving(codec, meter, model):
+    with saved(codec, meter, model, recompute):
         p.method.step(model, x, torch.arange(x.shape[1]) % 10)
     return model, meter
 
@@ -43,7 +51,7 @@ def test_gradients_are_bit_for_bit_those_of_none(method, model):
     p = plan(compose_config([f"method={method}", *MODELS[model], f"T={T}"]))
     x = spikes(T, B, 1, 8, 8)
     plain, plain_meter = one_step(p, Codec(), x)
-    recomputed, meter = one_step(p, BitpackCodec(recompute=True), x)
+    recomputed, meter = one_step(p, BitpackCodec(), x, recompute=True)
     assert meter.stored_bytes < plain_meter.stored_bytes
     for (name, a), b in zip(plain.named_parameters(), recomputed.parameters()):
         assert torch.equal(a.grad, b.grad), name
@@ -54,7 +62,7 @@ def test_fused_neuron_backends_recompute_the_same_gradients(backend):
     p = plan(compose_config(["method=bptt", *MODELS["cnn"], f"T={T}", f"neuron.backend={backend}"]))
     x = spikes(T, B, 1, 8, 8)
     plain, _ = one_step(p, Codec(), x)
-    recomputed, _ = one_step(p, BitpackCodec(recompute=True), x)
+    recomputed, _ = one_step(p, BitpackCodec(), x, recompute=True)
     for (name, a), b in zip(plain.named_parameters(), recomputed.parameters()):
         assert torch.equal(a.grad, b.grad), name
 
@@ -73,7 +81,7 @@ def test_saved_bytes_are_the_bit_packed_block_inputs():
     # 4C3-P2 on 1x8x8, readout 10: blocks [conv body.0, LIF] and [pool, flatten, linear body.4].
     p = plan(compose_config(["method=bptt", "model=cnn", "model.spec=4C3-P2", f"T={T}"]))
     _, plain = one_step(p, BitpackCodec(), spikes(T, B, 1, 8, 8))
-    _, meter = one_step(p, BitpackCodec(recompute=True), spikes(T, B, 1, 8, 8))
+    _, meter = one_step(p, BitpackCodec(), spikes(T, B, 1, 8, 8), recompute=True)
     per_sample = meter.layer_figures()["saved_bytes_per_sample_per_layer"]
     assert per_sample == {
         "body.0": T * 1 * 8 * 8 / 8,  # the input spikes, 1 bit each
@@ -86,7 +94,7 @@ def test_saved_bytes_are_the_bit_packed_block_inputs():
 def test_a_continued_call_keeps_the_membranes_it_starts_from():
     # One-step (k=1): the differentiated last step starts from the membranes of the T-1 steps before.
     p = plan(compose_config(["method=onestep", "model=cnn", "model.spec=4C3-P2", f"T={T}"]))
-    _, meter = one_step(p, BitpackCodec(recompute=True), spikes(T, B, 1, 8, 8))
+    _, meter = one_step(p, BitpackCodec(), spikes(T, B, 1, 8, 8), recompute=True)
     per_sample = meter.layer_figures()["saved_bytes_per_sample_per_layer"]
     assert per_sample["body.0"] == 1 * 8 * 8 / 8 + 4 * 8 * 8 * 4  # one step of input bits, float32 membranes
     assert per_sample["body.4"] == 4 * 8 * 8 / 8
@@ -96,7 +104,7 @@ def test_a_time_constant_input_is_kept_once_not_t_times():
     p = plan(compose_config(["method=bptt", "model=cnn", "model.spec=4C3-P2", f"T={T}"]))
     direct = torch.rand(B, 1, 8, 8).expand(T, B, 1, 8, 8)  # the direct encoder's stride-0 time axis
     plain, _ = one_step(p, Codec(), direct)
-    recomputed, meter = one_step(p, Codec(recompute=True), direct)
+    recomputed, meter = one_step(p, Codec(), direct, recompute=True)
     assert meter.layer_figures()["saved_bytes_per_sample_per_layer"]["body.0"] == 1 * 8 * 8 * 4
     for a, b in zip(plain.parameters(), recomputed.parameters()):
         assert torch.equal(a.grad, b.grad)
@@ -106,7 +114,7 @@ def test_batch_norm_running_statistics_are_updated_once():
     p = plan(compose_config(["method=bptt", *MODELS["cnn+bn"], f"T={T}"]))
     x = spikes(T, B, 1, 8, 8)
     plain, _ = one_step(p, Codec(), x)
-    recomputed, _ = one_step(p, BitpackCodec(recompute=True), x)
+    recomputed, _ = one_step(p, BitpackCodec(), x, recompute=True)
     for (name, a), b in zip(plain.named_buffers(), recomputed.buffers()):
         assert torch.equal(a, b), name
     assert all(int(m.num_batches_tracked) == 1 for m in recomputed.modules() if hasattr(m, "num_batches_tracked"))
@@ -115,7 +123,7 @@ def test_batch_norm_running_statistics_are_updated_once():
 def test_backward_leaves_the_neurons_as_the_forward_left_them():
     p = plan(compose_config(["method=bptt", *MODELS["cnn"], f"T={T}"]))
     model, neurons = p.model, [m for m in p.model.modules() if isinstance(m, LIF)]
-    with saving(BitpackCodec(recompute=True), SavedTensorMeter(), model):
+    with saved(BitpackCodec(), SavedTensorMeter(), model, recompute=True):
         loss = model(spikes(T, B, 1, 8, 8)).sum()
         after_forward = [n.v for n in neurons]
         loss.backward()
@@ -146,10 +154,10 @@ def test_any_spiking_module_restarts_from_its_snapshot():
     model = build("model", {"name": "mlp", "hidden": [12]}, (1, 4, 4), 10, lambda index, n_layers: SigmoidIntegrator())
     x = torch.rand(T, 3, 1, 4, 4)
     meters, grads = [], []
-    for codec in [Codec(), Codec(recompute=True)]:
+    for recompute in [False, True]:
         net, meter = copy.deepcopy(model), SavedTensorMeter(samples=3)
         reset_states(net)
-        with saving(codec, meter, net):
+        with saved(Codec(), meter, net, recompute):
             (net(x[: T // 2]).sum() + net(x[T // 2 :]).sum()).backward()
         meters.append(meter.layer_figures()["saved_bytes_per_sample_per_layer"])
         grads.append([p.grad for p in net.parameters()])
@@ -160,15 +168,16 @@ def test_any_spiking_module_restarts_from_its_snapshot():
 
 @pytest.mark.parametrize("scheme", ["none", "bitpack", "hosvd"])
 def test_every_scheme_takes_the_key(scheme):
-    assert plan(compose_config([f"compression={scheme}", "compression.recompute=true"])).codec.recompute
-    assert not plan(compose_config([f"compression={scheme}"])).codec.recompute
+    assert plan(compose_config([f"compression={scheme}", "compression.recompute=true"])).cfgs["trainer"].recompute  # the alias
+    assert plan(compose_config([f"compression={scheme}", "trainer.recompute=true"])).cfgs["trainer"].recompute
+    assert not plan(compose_config([f"compression={scheme}"])).cfgs["trainer"].recompute
 
 
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        (["method=hm2bp"], r"compression.recompute=true does not apply to method=hm2bp: it computes its own gradients .* Set compression.recompute=false"),
-        (["model=feedback"], r"compression.recompute=true needs a feed-forward model; this one has a feedback layer \(model=feedback\)"),
+        (["method=hm2bp"], r"trainer.recompute=true \(or compression.recompute=true\) does not apply to method=hm2bp: it computes its own gradients .* Set trainer.recompute=false"),
+        (["model=feedback"], r"trainer.recompute=true \(or compression.recompute=true\) needs a feed-forward model; this one has a feedback layer \(model=feedback\)"),
         (["neuron=cuba"], r"neuron='cuba' is not allowed: method=bptt differentiates the neurons through their surrogate gradient"),
     ],
 )

@@ -11,6 +11,7 @@ what is compared is the methods' arithmetic.
 from __future__ import annotations
 
 import copy
+from contextlib import nullcontext
 
 import pytest
 import torch
@@ -20,6 +21,7 @@ from snntrain.compress import Codec, SavedTensorMeter, saving
 from snntrain.compress.bitpack import BitpackCodec
 from snntrain.core.spiking import reset_states
 from snntrain.data.augment import AugmentConfig, augment
+from snntrain.engine.recompute import recomputing
 from tests.conftest import SMOKE, compose_config
 
 T, B = 6, 16
@@ -37,13 +39,15 @@ def spikes(*shape: int, p: float = 0.3) -> torch.Tensor:
     return (torch.rand(*shape, generator=torch.Generator().manual_seed(1)) < p).float()
 
 
-def step(method, model, x, y, codec: Codec | None = None):
-    """One method step from reset state on ``x``'s device; the loss and {name: grad}."""
+def step(method, model, x, y, codec: Codec | None = None, recompute: bool = False):
+    """One method step from reset state on ``x``'s device (``recompute``: as trainer.recompute runs it);
+    the loss and {name: grad}."""
     model = model.to(x.device)
     reset_states(model)
     model.zero_grad(set_to_none=True)
-    with saving(codec or Codec(), SavedTensorMeter(samples=x.shape[1]), model):
-        result = method.step(model, x, y)
+    with saving(codec or Codec(), SavedTensorMeter(samples=x.shape[1]), model) as tracker:
+        with recomputing(model, tracker) if recompute else nullcontext():
+            result = method.step(model, x, y)
     return result.loss.item(), {n: p.grad.detach().cpu() for n, p in model.named_parameters() if p.grad is not None}
 
 
@@ -81,7 +85,7 @@ def test_recompute_is_bit_for_bit_on_cuda(cuda, deterministic_cudnn, method):
     p = plan(compose_config([f"method={method}", *CNN, "model.batch_norm=true", f"T={T}"]))
     x, y = spikes(T, B, 1, 8, 8).to(cuda), (torch.arange(B) % 10).to(cuda)
     _, plain = step(p.method, copy.deepcopy(p.model), x, y)
-    _, again = step(p.method, copy.deepcopy(p.model), x, y, BitpackCodec(recompute=True))
+    _, again = step(p.method, copy.deepcopy(p.model), x, y, BitpackCodec(), recompute=True)
     for name in plain:
         assert torch.equal(plain[name], again[name]), name
 

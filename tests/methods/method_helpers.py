@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import torch
 
 from snntrain.app import Plan, plan
+from snntrain.compress import SavedTensorMeter, saving
 from snntrain.core.method import StepResult
 from snntrain.core.spiking import reset_states
+from snntrain.engine.recompute import recomputing
 from tests.conftest import compose_config
 
 
@@ -16,10 +20,13 @@ def build(overrides: list[str]) -> Plan:
 
 
 def gradients(p: Plan, x: torch.Tensor, y: torch.Tensor) -> tuple[StepResult, dict[str, torch.Tensor]]:
-    """One method step from reset state; the result and every parameter's gradient by name."""
+    """One method step from reset state, as the trainer runs it (the plan's codec, and its spiking blocks
+    recomputed under ``trainer.recompute``); the result and every parameter's gradient by name."""
     reset_states(p.model)
     p.model.zero_grad(set_to_none=True)
-    result = p.method.step(p.model, x, y)
+    with saving(p.codec, SavedTensorMeter(samples=len(y)), p.model) as tracker:
+        with recomputing(p.model, tracker) if p.cfgs["trainer"].recompute else nullcontext():
+            result = p.method.step(p.model, x, y)
     return result, {name: q.grad.clone() for name, q in p.model.named_parameters() if q.grad is not None}
 
 

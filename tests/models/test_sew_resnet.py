@@ -138,13 +138,13 @@ def test_every_method_steps_and_reaches_every_parameter(method, connect):
 
 @pytest.mark.parametrize("method", ["bptt", "ratebp"])
 def test_recomputed_blocks_give_the_same_gradients(method):
-    """compression.recompute cuts the body after each block; SEW blocks end in a connect function, not a neuron."""
+    """trainer.recompute cuts the body after each block; SEW blocks end in a connect function, not a neuron."""
     from tests.methods.method_helpers import build as plan_of
     from tests.methods.method_helpers import gradients
 
     x, y = torch.randn(2, 4, 3, 32, 32), torch.tensor([0, 1, 2, 3])
     plain = gradients(plan_of(["model=sew_resnet34", f"method={method}", "dataset=cifar10", "T=2"]), x, y)[1]
-    recomputed = gradients(plan_of(["model=sew_resnet34", f"method={method}", "dataset=cifar10", "T=2", "compression=bitpack", "compression.recompute=true"]), x, y)[1]
+    recomputed = gradients(plan_of(["model=sew_resnet34", f"method={method}", "dataset=cifar10", "T=2", "compression=bitpack", "trainer.recompute=true"]), x, y)[1]
     assert plain.keys() == recomputed.keys()
     for name in plain:
         torch.testing.assert_close(recomputed[name], plain[name], rtol=0, atol=0, msg=name)

@@ -1,4 +1,4 @@
-"""``compression.recompute=true``: autograd keeps each spiking block's input; the rest is recomputed.
+"""``trainer.recompute=true`` (alias ``compression.recompute=true``): autograd keeps each spiking block's input; the rest is recomputed.
 
 A spiking block is a run of body layers from one spike tensor to the next: the body of a
 ``SpikingNet`` cut after every layer that contains a neuron (``[pool ->] conv/linear -> [BN ->]
@@ -54,15 +54,15 @@ def check_recompute(model: nn.Module, method) -> None:
     """ConfigError unless every block of ``model`` can be recomputed for ``method``'s gradients."""
     if not getattr(method, "autograd_through_model", True):
         raise ConfigError(
-            f"compression.recompute=true does not apply to method={method.name}: it computes its own "
+            f"trainer.recompute=true (or compression.recompute=true) does not apply to method={method.name}: it computes its own "
             "gradients outside autograd's graph, so there is no forward to recompute (it already keeps "
-            "only spike trains). Set compression.recompute=false."
+            "only spike trains). Set trainer.recompute=false and compression.recompute=false."
         )
     if layers_with(model, EquilibriumLayer):
         raise ConfigError(
-            "compression.recompute=true needs a feed-forward model; this one has a feedback layer "
+            "trainer.recompute=true (or compression.recompute=true) needs a feed-forward model; this one has a feedback layer "
             "(model=feedback), whose equilibrium and implicit gradient are not a block to recompute. "
-            "Set compression.recompute=false."
+            "Set trainer.recompute=false and compression.recompute=false."
         )
 
 
