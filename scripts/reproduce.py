@@ -9,8 +9,10 @@ is skipped with the reason. Each row's run dir is ``<out>/<experiment name>``; O
 ``--`` go to every row (e.g. ``-- hydra/launcher=slurm hydra.launcher.partition=gpu``).
 
 ``--smoke`` runs each row for two batches of one epoch at T <= 2 and batch 8, on the row's data
-when it is present, otherwise on ``dataset=synthetic`` with the row's input shape and class count,
-so the whole pipeline runs on a CPU without any dataset. Its accuracies mean nothing.
+when it is present, otherwise on ``dataset=synthetic`` with the row's input shape and class count
+(N-MNIST rows: on a miniature root of random recordings written under ``<out>/smoke_data``), so the
+whole pipeline runs on a CPU without any dataset or download. Its accuracies mean nothing: the
+report lists smoke runs apart, as partial runs, never beside the papers' figures.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from rich.table import Table
 from snntrain.core.errors import SnntrainError
 from snntrain.core.registry import build, register_schemas
 from snntrain.repro.report import collect, wide_console, write_report
-from snntrain.repro.smoke import SMOKE, needs_starting_weights, starting_weights
+from snntrain.repro.smoke import SMOKE, miniature_root, needs_starting_weights, starting_weights
 
 register_schemas()  # the schemas the configs extend, before anything composes
 
@@ -55,12 +57,13 @@ def compose_row(name: str, overrides: Sequence[str] = ()) -> DictConfig | str:
         with initialize_config_module(config_module="snntrain.configs", version_base="1.3"):
             return compose(config_name="train", overrides=[f"experiment={name}", *overrides])
     except HydraException as err:
-        return str(err).strip().splitlines()[0]
+        return " ".join(line.strip() for line in str(err).strip().splitlines())
 
 
 def smoke_overrides(name: str, cfg: DictConfig, out: Path) -> list[str] | str:
-    """Overrides that shrink row ``name`` to a smoke run, on stand-in data if its own is absent; a row
-    that fine-tunes a trained network starts from its own fresh weights (saved under ``out``)."""
+    """Overrides that shrink row ``name`` to a smoke run, on stand-in data if its own is absent (a
+    miniature root under ``out`` where synthetic data cannot stand in: N-MNIST); a row that
+    fine-tunes a trained network starts from its own fresh weights (saved under ``out``)."""
     shrink = [*SMOKE, f"T={min(cfg.T, SMOKE_T)}", f"dataset.batch_size={SMOKE_BATCH}", f"dataset.eval_batch_size={2 * SMOKE_BATCH}"]
     if needs_starting_weights(cfg):
         shrink.append(starting_weights(cfg, out / "starting_weights" / f"{name}.pt"))
@@ -70,6 +73,9 @@ def smoke_overrides(name: str, cfg: DictConfig, out: Path) -> list[str] | str:
         return shrink
     except SnntrainError:
         pass
+    miniature = miniature_root(cfg.dataset.name, out / "smoke_data" / cfg.dataset.name)
+    if miniature is not None:
+        return miniature + shrink
     shape = ",".join(str(n) for n in source.info.input_shape)
     stand_in = ["dataset=synthetic", f"dataset.input_shape=[{shape}]", f"dataset.num_classes={source.info.num_classes}"]
     if cfg.dataset.encoder == "events":

@@ -105,7 +105,7 @@ def make_trainer(cfg: DictConfig, run_dir: Path, rank: int = 0, world_size: int 
         if made_folder:  # refused data leaves the run dir as it found it
             folder.rmdir()
         raise
-    logger = build("logger", cfg.logger, Path(run_dir), rank == 0)
+    logger = build("logger", cfg.logger, Path(run_dir), rank == 0, config)
     if dcfg.encoder == "events":
         logger.images("data/event_frames", class_examples_image(data.train))
     tcfg = p.cfgs["trainer"]

@@ -26,9 +26,9 @@ from snntrain.data import ENCODERS, BatchLoader, Split  # noqa: E402
 from snntrain.data.events import convert  # noqa: E402
 from snntrain.data.events.aedat import read_recording  # noqa: E402
 from snntrain.data.events.framing import FrameSpec, FramingConfig  # noqa: E402
+from snntrain.data.events.nmnist_writer import write_split  # noqa: E402
 from snntrain.data.events.reader import read_events  # noqa: E402
 from tests.data.dvs_writer import write_dataset  # noqa: E402
-from tests.data.nmnist_writer import write_split  # noqa: E402
 
 BUILD_TARGET_FILES_S = 1_000
 PIPELINE_TARGET_SAMPLES_S = 20_000

@@ -32,9 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository: 
 
 from snntrain.app import make_trainer  # noqa: E402
 from snntrain.compress import SavedTensorMeter  # noqa: E402
+from snntrain.data.events.nmnist_writer import write_split  # noqa: E402
 from tests.conftest import compose_config  # noqa: E402
 from tests.data.imagenet_writer import wnids, write_tree  # noqa: E402
-from tests.data.nmnist_writer import write_split  # noqa: E402
 
 QUIET = ["logger=none", "trainer.progress=false", "trainer.max_epochs=1"]
 CIFAR_RECIPE = ["dataset.augment.crop_padding=4", "dataset.augment.flip=true", "dataset.augment.autoaugment=cifar10", "dataset.augment.cutout=16"]

@@ -49,14 +49,6 @@ def add_arguments(parser) -> None:
     parser.add_argument("--threads", type=int, help="torch.set_num_threads in each process (default: torch's)")
 
 
-def status_bytes(key: str) -> int:
-    """A ``/proc/self/status`` figure (VmRSS, VmHWM) in bytes."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1]) * 1024
-    raise KeyError(key)
-
-
 def measure(method: str, T: int, batch: int, steps: int, warmup: int, device_name: str, model_name: str = "cnn",
             one_call: bool = False, threads: int | None = None, compare_one_call: bool = False) -> dict:
     """One (method, T) configuration, in this (fresh) process. Memory first, with malloc set so that
@@ -77,6 +69,7 @@ def measure(method: str, T: int, batch: int, steps: int, warmup: int, device_nam
     from snntrain.engine.host_memory import resident_set_follows_live_memory, retain_freed_memory
     from snntrain.engine.layout import conv_memory_format
     from snntrain.engine.trainer import resolve_device
+    from snntrain.engine.training_memory import status_bytes
     from snntrain.methods import time_chunks
 
     if threads:

@@ -1,14 +1,15 @@
-"""Optional Hydra plugins: which override needs which, and the pip extra that installs it.
+"""Optional Hydra plugins and loggers: which override needs which, and the pip extra that installs it.
 
 Hydra reports a missing plugin as a missing config ("Could not find 'hydra/sweeper/optuna'"),
-which does not say what to install; ``require_plugins`` checks the command line first.
+which does not say what to install, and a missing logger package would be found only once the data
+is read; ``require_plugins`` checks the command line first.
 """
 
 from __future__ import annotations
 
 import importlib.util
 
-from snntrain.core.errors import SnntrainError
+from snntrain.core.errors import SnntrainError, missing_extra  # noqa: F401  (callers catch SnntrainError from here)
 
 # override prefix -> (plugin module, pip extra)
 PLUGINS = {
@@ -17,6 +18,8 @@ PLUGINS = {
     "hydra/launcher=joblib": ("hydra_plugins.hydra_joblib_launcher", "sweep"),
     "hydra/launcher=slurm": ("hydra_plugins.hydra_submitit_launcher", "slurm"),
     "hydra/launcher=submitit": ("hydra_plugins.hydra_submitit_launcher", "slurm"),
+    "logger=wandb": ("wandb", "wandb"),
+    "logger=mlflow": ("mlflow", "mlflow"),
 }
 
 
@@ -32,7 +35,5 @@ def require_plugins(overrides: list[str]) -> None:
     for override in overrides:
         for prefix, (module, extra) in PLUGINS.items():
             if override.lstrip("+~").startswith(prefix) and not installed(module):
-                raise SnntrainError(
-                    f"`{override}` needs the Hydra plugin {module.split('.')[-1]}, which is not installed. "
-                    f"Install it with: pip install -e .[{extra}]  (or pip install 'snntrain[{extra}]')"
-                )
+                plugin = module.startswith("hydra_plugins.")
+                raise missing_extra(override, f"the Hydra plugin {module.split('.')[-1]}" if plugin else f"the {module} package", extra)

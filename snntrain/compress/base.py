@@ -174,8 +174,8 @@ def saving(codec: Codec, meter: SavedTensorMeter, model: nn.Module) -> Iterator[
 class NoCompressionConfig:
     """``compression=none``: saved tensors are kept as they are (and counted)."""
 
-    name: str = "none"
-    recompute: bool = False
+    name: str = field(default="none", metadata={"help": "the option's name (compression=<name> selects it)"})
+    recompute: bool = field(default=False, metadata={"help": "true: keep only each spiking block's input (float32 here) and recompute the block in backward"})
 
 
 def build_none(cfg: NoCompressionConfig) -> Codec:

@@ -8,7 +8,7 @@ restores the dtype, shape, strides and device, so gradients are bit-for-bit thos
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -84,8 +84,8 @@ class BitpackCodec(Codec):
 class BitpackConfig:
     """``compression=bitpack``: lossless 1-bit storage of binary saved tensors."""
 
-    name: str = "bitpack"
-    recompute: bool = False
+    name: str = field(default="bitpack", metadata={"help": "the option's name (compression=<name> selects it)"})
+    recompute: bool = field(default=False, metadata={"help": "true: keep only each spiking block's input spikes (1 bit each), recompute the rest in backward"})
 
 
 def build_bitpack(cfg: BitpackConfig) -> BitpackCodec:

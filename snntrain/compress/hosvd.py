@@ -148,13 +148,16 @@ class HOSVDCodec(Codec):
 class HOSVDConfig:
     """``compression=hosvd compression.eps=0.8``: see the module docstring."""
 
-    name: str = "hosvd"
-    eps: float = 0.8
-    min_numel: int = 1024
-    layers: list[str] = field(default_factory=list)
-    spikes: str = "none"
-    recompute: bool = False
-    scope: str = "weight_inputs"
+    name: str = field(default="hosvd", metadata={"help": "the option's name (compression=<name> selects it)"})
+    eps: float = field(default=0.8, metadata={"help": "explained-variance share kept per mode, in (0, 1]; ‖A−Â‖² ≤ 4(1−ε)‖A‖²"})
+    min_numel: int = field(default=1024, metadata={"help": "smaller tensors are kept as they are"})
+    layers: list[str] = field(default_factory=list, metadata={"help": "module names (as printed by the model, e.g. [body.0, body.3]); [] = every module in the scope"})
+    spikes: str = field(default="none", metadata={"help": "none: binary tensors are decomposed too | bitpack: binary tensors bit-packed, losslessly"})
+    recompute: bool = field(default=False, metadata={"help": "true: keep only each spiking block's input, recompute the rest in backward"})
+    scope: str = field(default="weight_inputs", metadata={"help": (
+        "weight_inputs: only the inputs conv/linear layers save for their weight gradient (the paper's) | all: every saved "
+        "float tensor (also each neuron's u - θ, BatchNorm inputs, rate-BP's records)"
+    )})
 
     def __post_init__(self) -> None:
         in_unit_interval("compression.eps", self.eps)

@@ -71,6 +71,9 @@ BUILT_IN = [
     Component("scheduler", "none", "snntrain.engine.optim:NoScheduleConfig", "snntrain.engine.optim:build_none"),
     Component("scheduler", "step", "snntrain.engine.optim:StepConfig", "snntrain.engine.optim:build_step"),
     Component("trainer", "default", "snntrain.engine.trainer:TrainerConfig", "snntrain.engine.trainer:build_trainer_config"),
+    Component("logger", "csv", "snntrain.engine.logger:CSVConfig", "snntrain.engine.logger:build_csv"),
+    Component("logger", "mlflow", "snntrain.engine.tracking:MLflowConfig", "snntrain.engine.tracking:build_mlflow"),
     Component("logger", "none", "snntrain.engine.logger:NoLoggerConfig", "snntrain.engine.logger:build_no_logger"),
     Component("logger", "tensorboard", "snntrain.engine.logger:TensorBoardConfig", "snntrain.engine.logger:build_tensorboard"),
+    Component("logger", "wandb", "snntrain.engine.tracking:WandbConfig", "snntrain.engine.tracking:build_wandb"),
 ]

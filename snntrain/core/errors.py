@@ -37,6 +37,15 @@ class StorageError(SnntrainError):
     exit_code = 74
 
 
+def missing_extra(override: str, package: str, extra: str) -> SnntrainError:
+    """The error for ``override`` needing ``package`` (``the wandb package``), which the pip extra
+    ``extra`` installs and which is not installed."""
+    return SnntrainError(
+        f"`{override}` needs {package}, which is not installed. "
+        f"Install it with: pip install -e .[{extra}]  (or pip install 'snntrain[{extra}]')"
+    )
+
+
 def fail(err: SnntrainError, prog: str = "snntrain") -> NoReturn:
     """Print ``err`` on stderr as one line, ``<prog> error: <message>``, and exit with its ``exit_code``."""
     from rich.console import Console

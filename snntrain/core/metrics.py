@@ -34,18 +34,34 @@ class RunMetrics:
     time_per_epoch_s: float | None = None
     train_samples_per_s: float | None = None
     peak_mem_bytes: int = 0
-    """CUDA: the most bytes allocated; CPU: the process's peak resident set size."""
+    """CUDA: the most bytes allocated during training; CPU: the process's peak resident set size
+    during training (on Linux; elsewhere over the process's life), which holds torch itself."""
+    train_mem_growth_bytes: int | None = None
+    """How far training raised memory above what was in use when it began: ``peak_mem_bytes`` less
+    the bytes allocated (CUDA) or resident (CPU) then. None where it cannot be measured (a CPU
+    without ``/proc``); the largest over the processes of a resumed run. On a CPU, memory an earlier
+    run of the same process freed stays resident and is reused (engine/host_memory.py), so the
+    later jobs of an in-process multirun read low."""
     saved_bytes_per_sample: float | None = None
     """Bytes autograd kept for backward per training sample, after the codec."""
     compression_ratio: float | None = None
     codec_seconds_per_epoch: float | None = None
     device: str | None = None
+    partial_splits: dict[str, list[int]] = field(default_factory=dict)
+    """The splits whose epochs ``trainer.limit_batches`` / ``trainer.limit_eval_batches`` cut short:
+    split -> [batches per epoch, batches in the whole split], e.g. ``{"train": [2, 4]}``. Empty when
+    every epoch used whole splits. Smoke runs (``snntrain.repro.smoke.SMOKE``) are partial: their
+    accuracies are not comparable with a full run's, and the report keeps them apart."""
     history: list[dict[str, Any]] = field(default_factory=list)
     """One record per epoch (train_loss, train_acc, val_acc, test_acc, lr, epoch, ... and per-layer figures)."""
 
     def selection_score(self) -> float | None:
         """What a sweep optimises: the best validation accuracy when there is one, else the last test accuracy."""
         return self.best_val_acc if self.best_val_acc is not None else self.test_acc
+
+    def is_partial(self) -> bool:
+        """Whether batch limits cut any split short (``partial_splits``)."""
+        return bool(self.partial_splits)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

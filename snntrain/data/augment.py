@@ -13,7 +13,7 @@ AutoAugment comes between them). AutoAugment is torchvision's, one sample at a t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import torch
@@ -28,14 +28,14 @@ AUTOAUGMENT_POLICIES = [None, "cifar10", "imagenet", "svhn"]
 class AugmentConfig:
     """``dataset.augment.*``: what to do to each training sample (evaluation never augments); all off by default."""
 
-    scale: float = 0.0  # stretch each axis about the centre by up to this % of the image (HM2-BP's SCALE; zoom in only while rotation is on); 0 = off
-    rotation: float = 0.0  # rotate by up to this many degrees either way (HM2-BP's ROTATION); 0 = off
-    elastic: float = 0.0  # elastic distortion of this strength, sigma 4 px (HM2-BP's DISTORTION); 0 = off
-    flip: bool = False  # mirror left-right (the last dim) with probability 0.5
-    roll: int = 0  # circular shift of H and W by independent integers in [-roll, roll]; 0 = off
-    crop_padding: int = 0  # zero-pad this many px per side, crop a random H x W window (torchvision RandomCrop(padding=...)); 0 = off
-    cutout: int = 0  # zero one square of this side, centre uniform over the image, clipped at the borders; 0 = off
-    autoaugment: str | None = None  # torchvision AutoAugment policy for RGB images: cifar10 | imagenet | svhn; null = off
+    scale: float = field(default=0.0, metadata={"help": "stretch each axis about the centre by up to this % of the image (HM2-BP's SCALE; zoom in only while rotation is on); 0 = off"})
+    rotation: float = field(default=0.0, metadata={"help": "rotate by up to this many degrees either way (HM2-BP's ROTATION); 0 = off"})
+    elastic: float = field(default=0.0, metadata={"help": "elastic distortion of this strength, sigma 4 px (HM2-BP's DISTORTION); 0 = off"})
+    flip: bool = field(default=False, metadata={"help": "mirror left-right (the last dim) with probability 0.5"})
+    roll: int = field(default=0, metadata={"help": "circular shift of H and W by independent integers in [-roll, roll]; 0 = off"})
+    crop_padding: int = field(default=0, metadata={"help": "zero-pad this many px per side, crop a random H x W window (torchvision RandomCrop(padding=...)); 0 = off"})
+    cutout: int = field(default=0, metadata={"help": "zero one square of this side, centre uniform over the image, clipped at the borders (Cutout); 0 = off"})
+    autoaugment: str | None = field(default=None, metadata={"help": "torchvision AutoAugment policy, after flip/roll and before Cutout, for RGB images only: cifar10 | imagenet | svhn; null = off"})
 
     def __post_init__(self) -> None:
         for key in ("scale", "rotation", "elastic", "roll", "crop_padding", "cutout"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
@@ -18,7 +18,9 @@ INFO = DatasetInfo(input_shape=(1, 8, 8), num_classes=10)
 class DigitsConfig(DatasetConfig):
     SPLIT_KEYS: ClassVar[tuple[str, ...]] = ("dataset.test_fraction", "dataset.val_fraction")
     name: str = "digits"
-    test_fraction: float = 0.2
+    batch_size: int = 32
+    eval_batch_size: int = 512
+    test_fraction: float = field(default=0.2, metadata={"help": "share of the images in the fixed, stratified test split (the same for every seed)"})
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -25,7 +25,7 @@ import math
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
@@ -52,11 +52,13 @@ class ImageNetConfig(ColourImagesConfig):
     SPLIT_KEYS: ClassVar[tuple[str, ...]] = ("dataset.root", "dataset.num_classes", "dataset.val_fraction")
     name: str = "imagenet"
     root: str = "data/imagenet"
-    val_fraction: float = 0.0
-    image_size: int = 224
-    workers: int = 4
-    loader_workers: int = 4
-    num_classes: int = 1000
+    batch_size: int = 256
+    eval_batch_size: int = 250
+    val_fraction: float = field(default=0.0, metadata={"help": "share of train/ held out (stratified) to select best.pt (0.01 = 12,811 images); val/ is the test split"})
+    image_size: int = field(default=224, metadata={"help": "crop side: train RandomResizedCrop(image_size) + flip; eval Resize(image_size·256/224) + CenterCrop(image_size)"})
+    workers: int = field(default=4, metadata={"help": "JPEG decoding threads per batch"})
+    loader_workers: int = field(default=4, metadata={"help": "processes decoding batches ahead of the training step (about 230 images per CPU-second each thread)"})
+    num_classes: int = field(default=1000, metadata={"help": "class folders expected under train/ and val/ (set it for a subset)"})
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -57,11 +57,14 @@ class EpochBatches(Sampler[BatchRef]):
         mine = [b for b in mine if len(b)]
         return mine[: self.limit] if self.limit else mine
 
+    def split_length(self) -> int:
+        """Batches the whole split makes, ``limit`` aside."""
+        global_batch = self.batch_size * self.world_size
+        return self.n // global_batch + (self.n % global_batch >= self.min_batch)
+
     def epoch_length(self) -> int:
         """Batches in a whole epoch (whatever ``start`` is)."""
-        global_batch = self.batch_size * self.world_size
-        n_batches = self.n // global_batch + (self.n % global_batch >= self.min_batch)
-        return min(n_batches, self.limit) if self.limit else n_batches
+        return min(self.split_length(), self.limit) if self.limit else self.split_length()
 
     def __iter__(self) -> Iterator[BatchRef]:
         for number, index in enumerate(self.indices()[self.start :], self.start):
@@ -114,6 +117,10 @@ class BatchLoader:
 
     def __len__(self) -> int:
         return self.sampler.epoch_length()
+
+    def split_length(self) -> int:
+        """Batches the whole split makes; more than ``len(self)`` when ``limit`` cuts epochs short."""
+        return self.sampler.split_length()
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         return self.batches()

@@ -40,6 +40,11 @@ class InputPipeline:
     def has_val(self) -> bool:
         return "val" in self.evaluation
 
+    def partial_splits(self) -> dict[str, list[int]]:
+        """The splits whose epochs the batch limits cut short: name -> [batches per epoch, batches in the split]."""
+        loaders = {"train": self.train, **self.evaluation}
+        return {name: [len(loader), loader.split_length()] for name, loader in loaders.items() if len(loader) < loader.split_length()}
+
 
 def input_pipeline(
     data: DataBundle, cfg: DatasetConfig, T: int, seed: int = 0, rank: int = 0, world_size: int = 1,

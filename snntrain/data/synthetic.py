@@ -25,10 +25,12 @@ OWN_MEAN, OWN_STD = 0.5, (1 / 24) ** 0.5  # of 0.5·U(0, 1) + 0.5·U(0, 1)
 class SyntheticConfig(ImagesConfig):
     SPLIT_KEYS: ClassVar[tuple[str, ...]] = ("dataset.train_size", "dataset.test_size", "dataset.val_fraction")
     name: str = "synthetic"
-    input_shape: list[int] = field(default_factory=lambda: [1, 8, 8])
-    num_classes: int = 10
-    train_size: int = 256
-    test_size: int = 64
+    batch_size: int = 32
+    eval_batch_size: int = 64
+    input_shape: list[int] = field(default_factory=lambda: [1, 8, 8], metadata={"help": "[C, H, W] for images, or [features]"})
+    num_classes: int = field(default=10, metadata={"help": "classes, one fixed input pattern each"})
+    train_size: int = field(default=256, metadata={"help": "training samples (the validation share included)"})
+    test_size: int = field(default=64, metadata={"help": "test samples"})
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -57,9 +57,9 @@ Statistics = tuple[tuple[float, ...], tuple[float, ...]]
 class ImagesConfig(DatasetConfig):
     """Keys of the image datasets: per-channel normalisation of each batch after augmentation."""
 
-    normalize: bool = False  # (x - mean) / std per channel (direct encoding only)
-    mean: list[float] | None = None  # the statistics normalize uses; null: the dataset's own
-    std: list[float] | None = None
+    normalize: bool = field(default=False, metadata={"help": "(x - mean) / std per channel, per batch after augmentation (direct encoding only: poisson needs false)"})
+    mean: list[float] | None = field(default=None, metadata={"help": "the per-channel mean normalize uses, e.g. [0.4914, 0.4822, 0.4465]; null: the dataset's own"})
+    std: list[float] | None = field(default=None, metadata={"help": "the per-channel std normalize uses (set with mean), e.g. [0.2023, 0.1994, 0.2010]; null: the dataset's own"})
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -88,11 +88,13 @@ class ImagesConfig(DatasetConfig):
 @dataclass
 class MNISTConfig(ImagesConfig):
     name: str = "mnist"
+    eval_batch_size: int = 1000
 
 
 @dataclass
 class FashionMNISTConfig(ImagesConfig):
     name: str = "fashion_mnist"
+    eval_batch_size: int = 1000
 
 
 @dataclass
@@ -105,6 +107,8 @@ class ColourImagesConfig(ImagesConfig):
 @dataclass
 class CIFAR10Config(ColourImagesConfig):
     name: str = "cifar10"
+    batch_size: int = 128
+    eval_batch_size: int = 500
 
 
 @dataclass

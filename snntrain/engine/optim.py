@@ -24,15 +24,18 @@ log = logging.getLogger("snntrain")
 class NoDecayConfig:
     """``optimizer.no_decay``: parameters without weight decay (kinds ``bias``, ``norm`` or full names; see ``engine.param_groups``)."""
 
-    no_decay: list[str] = field(default_factory=list)
+    no_decay: list[str] = field(default_factory=list, metadata={"help": (
+        "parameters left out of weight decay: bias (every parameter named bias), norm (every normalisation-layer "
+        "parameter: BatchNorm γ, β) or full parameter names (body.10.weight); [] = none"
+    )})
 
 
 @dataclass
 class AdamConfig(NoDecayConfig):
-    name: str = "adam"
-    lr: float = 1e-3
-    betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
-    weight_decay: float = 0.0
+    name: str = field(default="adam", metadata={"help": "the option's name (optimizer=<name> selects it)"})
+    lr: float = field(default=1e-3, metadata={"help": "learning rate"})
+    betas: list[float] = field(default_factory=lambda: [0.9, 0.999], metadata={"help": "Adam's (beta1, beta2): decay rates of the gradient's running mean and square"})
+    weight_decay: float = field(default=0.0, metadata={"help": "L2 penalty added to the gradient (adamw: decoupled weight decay)"})
 
     def __post_init__(self) -> None:
         positive("optimizer.lr", self.lr)
@@ -48,11 +51,11 @@ class AdamWConfig(AdamConfig):
 
 @dataclass
 class SGDConfig(NoDecayConfig):
-    name: str = "sgd"
-    lr: float = 0.1
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
-    nesterov: bool = False
+    name: str = field(default="sgd", metadata={"help": "the option's name (optimizer=<name> selects it)"})
+    lr: float = field(default=0.1, metadata={"help": "learning rate"})
+    momentum: float = field(default=0.9, metadata={"help": "momentum, in [0, 1)"})
+    weight_decay: float = field(default=5e-4, metadata={"help": "L2 penalty added to the gradient"})
+    nesterov: bool = field(default=False, metadata={"help": "Nesterov momentum"})
 
     def __post_init__(self) -> None:
         positive("optimizer.lr", self.lr)
@@ -80,15 +83,15 @@ def build_sgd(cfg: SGDConfig, model: nn.Module) -> torch.optim.Optimizer:
 class NoScheduleConfig:
     """``scheduler=none``: constant learning rate."""
 
-    name: str = "none"
+    name: str = field(default="none", metadata={"help": "the option's name (scheduler=<name> selects it)"})
 
 
 @dataclass
 class CosineConfig:
     """``scheduler=cosine``: cosine annealing to ``eta_min`` over ``trainer.max_epochs``."""
 
-    name: str = "cosine"
-    eta_min: float = 0.0
+    name: str = field(default="cosine", metadata={"help": "the option's name (scheduler=<name> selects it)"})
+    eta_min: float = field(default=0.0, metadata={"help": "learning rate at the end of trainer.max_epochs"})
 
     def __post_init__(self) -> None:
         require(self.eta_min >= 0, "scheduler.eta_min", self.eta_min, "a learning rate must be >= 0")
@@ -98,9 +101,9 @@ class CosineConfig:
 class StepConfig:
     """``scheduler=step``: multiply the rate by ``gamma`` every ``step_size`` epochs."""
 
-    name: str = "step"
-    step_size: int = 30
-    gamma: float = 0.1
+    name: str = field(default="step", metadata={"help": "the option's name (scheduler=<name> selects it)"})
+    step_size: int = field(default=30, metadata={"help": "epochs between two multiplications by gamma"})
+    gamma: float = field(default=0.1, metadata={"help": "factor applied to the rate every step_size epochs"})
 
     def __post_init__(self) -> None:
         require(self.step_size > 0, "scheduler.step_size", self.step_size, "it must be > 0")
@@ -112,10 +115,10 @@ class MultiStepConfig:
     """``scheduler=multistep``: multiply the rate by ``gamma`` at each epoch of ``milestones``; with
     ``warmup_iters`` > 0 the first training steps ramp it linearly, lr·(i+1)/warmup_iters at step i."""
 
-    name: str = "multistep"
-    milestones: list[int] = field(default_factory=lambda: [30, 60, 90])
-    gamma: float = 0.1
-    warmup_iters: int = 0
+    name: str = field(default="multistep", metadata={"help": "the option's name (scheduler=<name> selects it)"})
+    milestones: list[int] = field(default_factory=lambda: [30, 60, 90], metadata={"help": "epochs (counted from 0) from which the rate is multiplied by gamma once more"})
+    gamma: float = field(default=0.1, metadata={"help": "factor applied at each milestone"})
+    warmup_iters: int = field(default=0, metadata={"help": "linear warm-up over the first training steps, lr·(i+1)/warmup_iters at step i (the official IDE CIFAR scripts'); 0 = none"})
 
     def __post_init__(self) -> None:
         require(
@@ -156,7 +159,7 @@ class MultiStepWarmup(torch.optim.lr_scheduler.LRScheduler):
 class InvSqrtConfig:
     """``scheduler=inv_sqrt``: lr / sqrt(epoch + 1), the HM2-BP recipe."""
 
-    name: str = "inv_sqrt"
+    name: str = field(default="inv_sqrt", metadata={"help": "the option's name (scheduler=<name> selects it)"})
 
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import resource
 import signal
 import time
 from contextlib import nullcontext
@@ -18,14 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from torch import nn
 
 from snntrain import storage
@@ -37,13 +28,15 @@ from snntrain.core.metrics import FILE as METRICS_FILE
 from snntrain.core.metrics import RunMetrics
 from snntrain.core.spiking import SpikingModule, reset_states
 from snntrain.data.pipeline import InputPipeline
-from snntrain.engine import checkpoint, distributed, finetune, resume
+from snntrain.engine import checkpoint, distributed, finetune, plots, resume
 from snntrain.engine.epoch_estimate import EpochEstimate
 from snntrain.engine.evaluation import correct_and_seen
 from snntrain.engine.layout import conv_memory_format
 from snntrain.engine.logger import RunLogger
+from snntrain.engine.progress import EpochBars
 from snntrain.engine.seeding import rng_state, set_rng_state
 from snntrain.engine.signals import StopRequest, TrainingInterrupted
+from snntrain.engine.training_memory import TrainingMemory
 
 log = logging.getLogger("snntrain")
 
@@ -52,23 +45,23 @@ log = logging.getLogger("snntrain")
 class TrainerConfig:
     """``trainer.*``: the loop's settings."""
 
-    name: str = "default"
-    max_epochs: int = 30
-    device: str = "auto"
-    precision: str = "32"
-    channels_last: bool | None = None  # null: channels_last for conv models on the CPU (engine/layout.py)
-    grad_clip: float | None = None
-    resume: str | None = None
-    limit_batches: int | None = None
-    limit_eval_batches: int | None = None
-    keep_checkpoints: int = 1
-    on_nonfinite: str = "stop"
-    progress: bool = True
-    init_from: str | None = None  # a checkpoint whose model weights start this run (optimizer, epoch not taken)
-    finetune_last: int | None = None  # train only the last N conv/linear layers; the rest frozen, in eval mode
-    bn_eval: bool = False  # BatchNorm layers in eval mode while training (the HOSVD paper's fine-tuning)
-    dist_timeout_s: float = 600.0  # under torchrun: how long a collective waits for a rank that stopped answering
-    threads: str = "auto"  # intra-op CPU threads: auto (the CPUs this process may use, less the busy ones; engine/threads.py) or a count
+    name: str = field(default="default", metadata={"help": "the option's name (trainer=<name> selects it)"})
+    max_epochs: int = field(default=30, metadata={"help": "training epochs"})
+    device: str = field(default="auto", metadata={"help": "auto (cuda when present) | cpu | cuda"})
+    precision: str = field(default="32", metadata={"help": "32 | bf16 | 16 (autocast for conv/linear; neuron state stays float32)"})
+    channels_last: bool | None = field(default=None, metadata={"help": "conv weights and activations in NHWC; null: NHWC for conv models on the CPU (engine/layout.py)"})
+    grad_clip: float | None = field(default=None, metadata={"help": "max global gradient norm; null = no clipping"})
+    resume: str | None = field(default=None, metadata={"help": "null | auto (last.pt of this run dir) | path/to/checkpoint.pt"})
+    limit_batches: int | None = field(default=None, metadata={"help": "train batches per epoch (smoke runs); null = all"})
+    limit_eval_batches: int | None = field(default=None, metadata={"help": "evaluation batches per split (smoke runs); null = all"})
+    keep_checkpoints: int = field(default=1, metadata={"help": "epoch checkpoints kept (the newest), besides last.pt and best.pt"})
+    on_nonfinite: str = field(default="stop", metadata={"help": "a non-finite loss or gradient: stop | skip_batch"})
+    progress: bool = field(default=True, metadata={"help": "rich progress bar"})
+    init_from: str | None = field(default=None, metadata={"help": "checkpoint whose model weights start this run (weights only: fresh optimizer, epoch 0), or a NIR graph (docs/nir.md)"})
+    finetune_last: int | None = field(default=None, metadata={"help": "train only the last N conv/linear layers; earlier layers frozen, in eval mode"})
+    bn_eval: bool = field(default=False, metadata={"help": "every BatchNorm in eval mode while training (the HOSVD paper's fine-tuning: true)"})
+    dist_timeout_s: float = field(default=600.0, metadata={"help": "torchrun: seconds a collective waits for a rank that stopped answering (a dead one fails it at once)"})
+    threads: str = field(default="auto", metadata={"help": "intra-op CPU threads: auto (the CPUs this process may use, less those the load average keeps busy; engine/threads.py) or a count"})
 
     def __post_init__(self) -> None:
         require(self.max_epochs > 0, "trainer.max_epochs", self.max_epochs, "it must be > 0")
@@ -115,13 +108,6 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     return torch.device(name)
-
-
-def peak_memory_bytes(device: torch.device) -> int:
-    """CUDA: max allocated; CPU: the process's peak resident set size."""
-    if device.type == "cuda":
-        return int(torch.cuda.max_memory_allocated(device))
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 class NonFiniteError(SnntrainError):
@@ -276,13 +262,13 @@ class Trainer:
         return result, True
 
     # ----- epochs ----------------------------------------------------------------------------
-    def train_epoch(self, progress: Progress | None, stop: StopRequest) -> dict[str, Any]:
+    def train_epoch(self, progress: EpochBars | None, stop: StopRequest) -> dict[str, Any]:
         """Train one epoch, continuing a partial one saved by an interrupted run."""
         self.train_loader.set_epoch(self.epoch)
         part = self.partial or EpochProgress()
         meter = SavedTensorMeter(**part.meter)
         rates = FiringRates(self.model)
-        task = progress.add_task(f"epoch {self.epoch + 1}/{self.cfg.max_epochs}", total=len(self.train_loader), completed=part.batch, info="") if progress else None
+        task = progress.start(f"epoch {self.epoch + 1}/{self.cfg.max_epochs}", len(self.train_loader), part.batch) if progress else None
         start = time.perf_counter() - part.elapsed
         advance = getattr(self.scheduler, "step_batch", None)  # a schedule with a per-step clock (warm-up)
         first_epoch = not self.history and self.is_main
@@ -301,15 +287,19 @@ class Trainer:
                     part.applied += 1
                     for key, value in result.counts.items():  # a method's extra figures, summed
                         part.counts[key] = part.counts.get(key, 0.0) + value
+                if applied:
+                    self.logger.step(self.epoch * len(self.train_loader) + part.batch, result.loss)
                 if progress is not None:
                     rate = meter.samples / max(time.perf_counter() - start, 1e-9)
-                    progress.update(task, advance=1, info=f"loss {part.loss_sum / max(part.seen, 1):.4f}  acc {part.correct / max(part.seen, 1):.3f}  {rate:,.0f} samples/s")
+                    progress.advance(task, f"loss {part.loss_sum / max(part.seen, 1):.4f}  acc {part.correct / max(part.seen, 1):.3f}  {rate:,.0f} samples/s")
                 signum = distributed.agreed_stop(self.world_size, stop.signum)
                 if signum is not None and part.batch < len(self.train_loader):
                     part.elapsed, part.meter = time.perf_counter() - start, meter.totals()
                     self._interrupt(part, signum)
         finally:
             rates.remove()
+        if progress is not None:
+            progress.finish(task)
         if part.applied == 0:
             raise NonFiniteError(
                 f"every training batch of epoch {self.epoch + 1} was non-finite and skipped (trainer.on_nonfinite=skip_batch): "
@@ -357,12 +347,8 @@ class Trainer:
         if self.start is not None:
             self._restore(self.start)
             self.start = None  # its copy of the state is not needed any more
-        progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TimeRemainingColumn(), TextColumn("{task.fields[info]}"), console=self.logger.console,
-        ) if self.cfg.progress and self.is_main else None
-        if self.device.type == "cuda":
-            torch.cuda.reset_peak_memory_stats(self.device)
+        progress = EpochBars(self.logger.console) if self.cfg.progress and self.is_main else None
+        memory = TrainingMemory(self.device)
         with StopRequest() as stop, progress or nullcontext():
             while self.epoch < self.cfg.max_epochs:
                 record = self.train_epoch(progress, stop)
@@ -370,7 +356,8 @@ class Trainer:
                 record["test_acc"] = self.evaluate("test")
                 record["lr"] = self.optimizer.param_groups[0]["lr"]
                 record["epoch"] = self.epoch + 1
-                record["peak_mem_bytes"] = peak_memory_bytes(self.device)
+                record["peak_mem_bytes"] = memory.peak()
+                record["train_mem_growth_bytes"] = memory.growth()
                 self.scheduler.step()
                 improved = self._update_best(record)
                 self.epoch += 1
@@ -387,6 +374,7 @@ class Trainer:
                 after="Training is done and its checkpoints are written: once that is fixed, the same command "
                 "with trainer.resume=auto writes metrics.json without training again.",
             )
+            self.logger.finish(metrics, lambda: plots.sample_spikes(self.model, self.method, self.pipeline, self.device))
             self.logger.summary("snntrain summary", {k: v for k, v in metrics.items() if k != "history"})
         self.logger.close()
         return metrics
@@ -411,11 +399,8 @@ class Trainer:
 
     def _log_epoch(self, record: dict) -> None:
         step = record["epoch"]
-        scalars = {f"{'train' if k.startswith('train') else 'epoch'}/{k}": v for k, v in record.items() if isinstance(v, (int, float)) and k != "epoch"}
-        scalars.update({f"firing_rate/{name}": r for name, r in record["firing_rates"].items()})
-        scalars.update({f"{k}/{name}": v for k, d in record.items() if isinstance(d, dict) and k != "firing_rates" for name, v in d.items()})
         if self.is_main:
-            self.logger.scalars(scalars, step)
+            self.logger.epoch(record)
             val = f"{record['val_acc']:.4f}" if record["val_acc"] is not None else "-"
             self.logger.info(
                 f"epoch {step}: loss {record['train_loss']:.4f} train_acc {record['train_acc']:.4f} "
@@ -438,10 +423,12 @@ class Trainer:
             time_per_epoch_s=mean("epoch_time_s"),
             train_samples_per_s=mean("train_samples_per_s"),
             peak_mem_bytes=max((h["peak_mem_bytes"] for h in self.history), default=0),
+            train_mem_growth_bytes=max((g for h in self.history if (g := h.get("train_mem_growth_bytes")) is not None), default=None),
             saved_bytes_per_sample=mean("saved_bytes_per_sample"),
             compression_ratio=mean("compression_ratio"),
             codec_seconds_per_epoch=mean("codec_seconds"),
             device=str(self.device),
+            partial_splits=self.pipeline.partial_splits(),
             history=self.history,
         )
 

@@ -6,7 +6,7 @@ so memory grows linearly with T.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from snntrain.core.method import GradientMethod, StepResult, plain_backward
 
@@ -15,7 +15,7 @@ from snntrain.core.method import GradientMethod, StepResult, plain_backward
 class BPTTConfig:
     """``method=bptt``."""
 
-    name: str = "bptt"
+    name: str = field(default="bptt", metadata={"help": "the option's name (method=<name> selects it)"})
 
 
 class BPTT(GradientMethod):

@@ -17,7 +17,7 @@ is not the rate of pooled spikes: prefer average pooling (the paper's models use
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -44,8 +44,12 @@ GRAD_SCALES = ["1", "1/T"]
 class RateBPConfig:
     """``method=ratebp method.grad_scale=1|1/T``."""
 
-    name: str = "ratebp"
-    grad_scale: str = "1"
+    name: str = field(default="ratebp", metadata={"help": "the option's name (method=<name> selects it)"})
+    grad_scale: str = field(default="1", metadata={"help": (
+        "scale of the loss gradient: 1 | 1/T. The official code uses 1/T, which silently divides the learning rate "
+        "by T (SGD); 1 keeps optimizer.lr what it says. With Adam the choice barely matters. The rate-BP rows set 1/T, "
+        "with the official learning rate"
+    )})
 
     def __post_init__(self) -> None:
         one_of("method.grad_scale", self.grad_scale, GRAD_SCALES)

@@ -7,7 +7,7 @@ connected layer of n neurons. The output layer (dataset classes) is appended.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from torch import nn
 
@@ -27,16 +27,16 @@ LAYER_KEYS = {"padding": "conv", "batch_norm": "conv", "conv_init_bound": "conv"
 class CNNConfig:
     """``model=cnn model.spec="15C5-P2-40C5-P2-300"``."""
 
-    name: str = "cnn"
-    spec: str = "16C3-P2-32C3-P2-128"
-    padding: str = "same"
-    pool: str = "avg"
-    spiking_pool: bool = False
-    batch_norm: bool = False
-    bias: bool = True
-    readout: str = "mean"
-    init: str = "default"
-    conv_init_bound: float = 1.0
+    name: str = field(default="cnn", metadata={"help": "the option's name (model=<name> selects it)"})
+    spec: str = field(default="16C3-P2-32C3-P2-128", metadata={"help": "the layers: 15C5 = 15 filters 5x5 (then a neuron), P2 = 2x2 pooling, 300 = 300 fully connected; the output layer is appended"})
+    padding: str = field(default="same", metadata={"help": "same | valid"})
+    pool: str = field(default="avg", metadata={"help": "avg | max"})
+    spiking_pool: bool = field(default=False, metadata={"help": "a neuron after each pooling layer (HM2-BP's spiking pooling)"})
+    batch_norm: bool = field(default=False, metadata={"help": "BatchNorm after each convolution"})
+    bias: bool = field(default=True, metadata={"help": "biases in the convolutions and linear layers"})
+    readout: str = field(default="mean", metadata={"help": "mean: non-spiking linear readout averaged over T | spikes: spiking output layer"})
+    init: str = field(default="default", metadata={"help": "default (torch) | uniform (U(-1, 1), HM2-BP) | normal (weights N(0, 0.5²), biases 0: rate-BP VGG)"})
+    conv_init_bound: float = field(default=1.0, metadata={"help": "with init=uniform: conv weights U(-b, b) (HM2-BP's official CNN: 0.5)"})
 
     def __post_init__(self) -> None:
         one_of("model.padding", self.padding, ["same", "valid"])

@@ -114,11 +114,11 @@ def stages(
 class ResNetConfig:
     """``model=resnet19``: ``channels`` and ``blocks`` per stage, hidden ``fc`` widths, ``conv_bias``."""
 
-    name: str = "resnet19"
-    channels: list[int] = field(default_factory=lambda: [128, 256, 512])
-    blocks: list[int] = field(default_factory=lambda: [3, 3, 2])
-    fc: list[int] = field(default_factory=lambda: [256])
-    conv_bias: bool = False
+    name: str = field(default="resnet19", metadata={"help": "the option's name (model=<name> selects it)"})
+    channels: list[int] = field(default_factory=lambda: [128, 256, 512], metadata={"help": "output channels of each stage"})
+    blocks: list[int] = field(default_factory=lambda: [3, 3, 2], metadata={"help": "basic blocks in each stage"})
+    fc: list[int] = field(default_factory=lambda: [256], metadata={"help": "hidden FC widths before the readout (each followed by a neuron)"})
+    conv_bias: bool = field(default=False, metadata={"help": "a bias in every convolution: redundant before BatchNorm; the official rate-BP ResNet-19 has none, its SEW-ResNet-34 has them (+8,512 parameters)"})
 
     def __post_init__(self) -> None:
         require(len(self.channels) == len(self.blocks) > 0, "model.blocks", self.blocks, "one block count per entry of model.channels")
@@ -135,7 +135,7 @@ class SEWResNetConfig(ResNetConfig):
     channels: list[int] = field(default_factory=lambda: [64, 128, 256, 512])
     blocks: list[int] = field(default_factory=lambda: [3, 4, 6, 3])
     fc: list[int] = field(default_factory=list)
-    connect: str = "ADD"
+    connect: str = field(default="ADD", metadata={"help": "ADD (a + s) | AND (a * s) | IAND ((1 - a) * s); a: residual spikes, s: shortcut spikes"})
 
     def __post_init__(self) -> None:
         super().__post_init__()

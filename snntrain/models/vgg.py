@@ -31,8 +31,8 @@ VGG11 = [64, "A", 128, 256, "A", 512, 512, "A", 512, "A", 512, 512]
 class VGGConfig:
     """``model=vgg11``; ``model.fc`` are the hidden widths between the features and the readout."""
 
-    name: str = "vgg11"
-    fc: list[int] = field(default_factory=list)
+    name: str = field(default="vgg11", metadata={"help": "the option's name (model=<name> selects it)"})
+    fc: list[int] = field(default_factory=list, metadata={"help": "hidden FC widths before the readout (each followed by a neuron)"})
 
     def __post_init__(self) -> None:
         require(all(w > 0 for w in self.fc), "model.fc", self.fc, "every width must be > 0")

@@ -3,7 +3,7 @@ constants are in ``dynamics/cuba.py``, the backends that run them in ``backends.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -19,13 +19,13 @@ from snntrain.neurons.dynamics.cuba import CUBAParams, CUBAState, initial_state
 class CUBAConfig:
     """``neuron=cuba``. ``threshold`` is one number for every layer or one per spiking layer."""
 
-    name: str = "cuba"
-    tau_m: float = 64.0
-    tau_s: float = 8.0
-    t_ref: int = 2
-    threshold: Any = 15.0
-    output_inhibition: float = 0.0
-    backend: str = "auto"
+    name: str = field(default="cuba", metadata={"help": "the option's name (neuron=<name> selects it)"})
+    tau_m: float = field(default=64.0, metadata={"help": "membrane time constant (steps)"})
+    tau_s: float = field(default=8.0, metadata={"help": "synaptic time constant (steps)"})
+    t_ref: int = field(default=2, metadata={"help": "refractory period (steps)"})
+    threshold: Any = field(default=15.0, metadata={"help": "one number for all spiking layers, or a list: one per layer, e.g. [20, 8]"})
+    output_inhibition: float = field(default=1.0, metadata={"help": "fixed lateral inhibition -w0 among the last layer's neurons (HM2-BP: 1; 0 = none)"})
+    backend: str = field(default="auto", metadata={"help": "auto (Triton kernel on CUDA when it imports) | torch | triton"})
 
     def __post_init__(self) -> None:
         require(self.tau_m > 1.0, "neuron.tau_m", self.tau_m, "it must be > 1 (steps)")

@@ -3,7 +3,7 @@ and their torch reference are in ``dynamics/lif.py``, the backends that run them
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -22,15 +22,15 @@ class LIFConfig:
     """``neuron=lif``. The leak lambda comes from ``tau`` (lambda = 1 - 1/tau; ``DEFAULT_TAU`` when
     neither is set) or from ``decay`` directly; setting both is an error, since one would be ignored."""
 
-    name: str = "lif"
-    tau: float | None = None
-    decay: float | None = None
-    threshold: float = 1.0
-    reset: str = "soft"
-    detach_reset: bool = True
-    surrogate: str = "sigmoid"
-    alpha: float = 4.0
-    backend: str = "auto"
+    name: str = field(default="lif", metadata={"help": "the option's name (neuron=<name> selects it)"})
+    tau: float | None = field(default=None, metadata={"help": f"membrane time constant τ: λ = 1 - 1/τ (null: τ = DEFAULT_TAU = {DEFAULT_TAU:g}, unless decay is set)"})
+    decay: float | None = field(default=None, metadata={"help": "or set λ directly, e.g. 0.2 as in rate-BP (setting both tau and decay is an error)"})
+    threshold: float = field(default=1.0, metadata={"help": "firing threshold θ: s = H(u - θ)"})
+    reset: str = field(default="soft", metadata={"help": "soft (v -= θ s) | hard (v = 0 on a spike)"})
+    detach_reset: bool = field(default=True, metadata={"help": "no gradient through the reset term"})
+    surrogate: str = field(default="sigmoid", metadata={"help": "surrogate gradient of the spike: sigmoid | atan | triangle"})
+    alpha: float = field(default=4.0, metadata={"help": "surrogate sharpness"})
+    backend: str = field(default="auto", metadata={"help": "auto | torch | triton | compile"})
 
     def __post_init__(self) -> None:
         require(

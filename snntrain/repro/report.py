@@ -12,7 +12,15 @@ report: selected on the test set). Δ = ours − paper, where ours is "@best val
 validation split and "final" otherwise. "recipe" says how far the run is from the paper's
 official recipe: "official" when its row lists no differences (``paper.differences``), else their
 count, "+ overrides" when the command line changed training keys beyond where data lives, which
-device runs it and how it logs (``HARMLESS``).
+device runs it and how it logs (``HARMLESS``). "peak memory" is CUDA's most allocated bytes or, on
+a CPU, the peak resident set (torch itself is most of it); "growth" is how far training raised it.
+
+Partial runs, whose epochs trainer.limit_batches / limit_eval_batches cut short (``metrics.json``'s
+``partial_splits``; smoke runs among them), get a section of their own, with no paper figure and
+no Δ. The trials of an Optuna sweep (its multirun dir holds ``optimization_results.yaml``; each
+job's ``.hydra/hydra.yaml`` names the sweeper) get one section per sweep: what was optimised (the
+selection score, ``RunMetrics.selection_score()``, and the direction), each trial's parameters and
+value, and the best trial.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ import csv
 import io
 import sys
 from collections.abc import Collection, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from omegaconf import OmegaConf
@@ -31,6 +39,8 @@ from rich.table import Table
 from snntrain import storage
 from snntrain.core.metrics import FILE as METRICS_FILE
 from snntrain.core.metrics import RunMetrics
+from snntrain.repro.rundir import hydra_config, overrides
+from snntrain.repro.sweeps import RESULTS, Sweep, is_optuna_trial, read_sweep
 
 # Overrides that do not change what is trained: where the data is, the device, logging, resuming.
 HARMLESS = ("dataset.root=", "dataset.download=", "dataset.workers=", "dataset.progress=", "trainer.device=",
@@ -54,7 +64,15 @@ class Row:
     time_per_epoch_s: float | None
     samples_per_s: float | None
     peak_mem_bytes: float | None
+    train_mem_growth_bytes: float | None
     saved_bytes_per_sample: float | None
+    partial: str | None
+    """Which splits batch limits cut short ("train 2/40, test 1/10 batches"); None for a full run."""
+    selection_score: float | None
+    """What a sweep optimises (``RunMetrics.selection_score()``), in %."""
+    selected_on: str | None
+    sweep_dir: str | None
+    """The multirun dir of the Optuna sweep this run is a trial of; None for any other run."""
     paper_source: str | None
     overrides: str
     run_dir: str
@@ -73,7 +91,12 @@ COLUMNS = [  # (Row field, label in the markdown table, short label in the conso
     ("time_per_epoch_s", "time/epoch", "s/epoch"),
     ("samples_per_s", "samples/s", "samples/s"),
     ("peak_mem_bytes", "peak memory", "peak mem"),
+    ("train_mem_growth_bytes", "memory growth in training", "mem growth"),
     ("saved_bytes_per_sample", "saved bytes/sample", "saved/sample"),
+]
+PARTIAL_COLUMNS = [  # no paper figure, recipe or Δ: a partial run is not compared with the papers
+    *COLUMNS[:2], ("partial", "partial: batches per epoch / in the split", "partial"),
+    *(c for c in COLUMNS[2:] if c[0] not in ("paper", "recipe", "delta")),
 ]
 
 
@@ -91,16 +114,15 @@ def _percent(value: float | None) -> float | None:
     return None if value is None else 100.0 * value
 
 
-def _overrides(run_dir: Path) -> list[str]:
-    path = run_dir / ".hydra" / "overrides.yaml"
-    return [str(o) for o in OmegaConf.load(path)] if path.is_file() else []
+def _harmless(override: str) -> bool:
+    return override.lstrip("+~").startswith(HARMLESS)
 
 
-def _experiment(run_dir: Path) -> str | None:
-    path = run_dir / ".hydra" / "hydra.yaml"
-    if not path.is_file():
+def partial_label(splits: dict[str, list[int]]) -> str | None:
+    """``{"train": [2, 40]}`` as "train 2/40 batches"; None for a run on whole splits."""
+    if not splits:
         return None
-    return OmegaConf.select(OmegaConf.load(path), "hydra.runtime.choices.experiment")
+    return ", ".join(f"{name} {used}/{whole}" for name, (used, whole) in splits.items()) + " batches"
 
 
 def recipe(cfg, overrides: list[str]) -> str | None:
@@ -110,7 +132,7 @@ def recipe(cfg, overrides: list[str]) -> str | None:
         return None
     listed = len(OmegaConf.select(cfg, "paper.differences", default=None) or [])
     text = "official" if listed == 0 else f"{listed} difference{'s' * (listed != 1)}"
-    if any(not o.lstrip("+~").startswith(HARMLESS) for o in overrides):
+    if not all(_harmless(o) for o in overrides):
         text += " + overrides"
     return text
 
@@ -119,10 +141,11 @@ def read_run(run_dir: Path, shared: Collection[str] = ()) -> Row:
     """The report row of one run dir; ``shared`` overrides (common to its multirun) are left out of its label."""
     cfg = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
     metrics = RunMetrics.read(run_dir)
-    overrides = _overrides(run_dir)
+    hydra = hydra_config(run_dir)
+    changed = overrides(run_dir)
     # The overrides that set this run apart name it, besides the experiment (method has its own column).
-    distinct = [o for o in overrides if o not in shared and not o.startswith(("method=", "experiment="))]
-    label = _experiment(run_dir) or f"{cfg.dataset.name}/{cfg.model.name}"
+    distinct = [o for o in changed if o not in shared and not o.startswith("method=") and not _harmless(o)]
+    label = OmegaConf.select(hydra, "hydra.runtime.choices.experiment") or f"{cfg.dataset.name}/{cfg.model.name}"
     method = cfg.method.name
     compression = OmegaConf.select(cfg, "compression.name")
     if compression not in (None, "none"):
@@ -130,22 +153,28 @@ def read_run(run_dir: Path, shared: Collection[str] = ()) -> Row:
     paper = OmegaConf.select(cfg, "paper.value")
     final, at_val = _percent(metrics.test_acc), _percent(metrics.test_acc_at_best_val)
     ours = at_val if at_val is not None else final
+    compared = paper is not None and ours is not None and not metrics.is_partial()
     return Row(
         experiment=" ".join([label, *distinct]),
         method=method,
         paper=None if paper is None else float(paper),
-        recipe=recipe(cfg, overrides),
+        recipe=recipe(cfg, changed),
         final_test=final,
         test_at_best_val=at_val,
         best_test=_percent(metrics.best_test_acc),
-        delta=None if paper is None or ours is None else ours - float(paper),
+        delta=ours - float(paper) if compared else None,
         epochs=metrics.epochs,
         time_per_epoch_s=metrics.time_per_epoch_s,
         samples_per_s=metrics.train_samples_per_s,
         peak_mem_bytes=metrics.peak_mem_bytes,
+        train_mem_growth_bytes=metrics.train_mem_growth_bytes,
         saved_bytes_per_sample=metrics.saved_bytes_per_sample,
+        partial=partial_label(metrics.partial_splits),
+        selection_score=_percent(metrics.selection_score()),
+        selected_on=metrics.selected_on,
+        sweep_dir=str(run_dir.parent) if is_optuna_trial(hydra) else None,
         paper_source=OmegaConf.select(cfg, "paper.source"),
-        overrides=" ".join(overrides),
+        overrides=" ".join(changed),
         run_dir=str(run_dir),
     )
 
@@ -155,7 +184,7 @@ def collect(paths: Iterable[Path]) -> list[Row]:
     runs = find_runs(paths)
     by_sweep: dict[Path, list[set[str]]] = {}
     for run in runs:
-        by_sweep.setdefault(run.parent, []).append(set(_overrides(run)))
+        by_sweep.setdefault(run.parent, []).append(set(overrides(run)))
     # Overrides every job of a multirun shares (smoke settings, the dataset) do not tell its rows apart.
     shared = {sweep: set.intersection(*jobs) if len(jobs) > 1 else set() for sweep, jobs in by_sweep.items()}
     rows = [read_run(run, shared[run.parent]) for run in runs]
@@ -176,30 +205,104 @@ def cell(field: str, value: object) -> str:
         return "—"
     if field == "delta":
         return f"{value:+.2f}"
-    if field in ("paper", "final_test", "test_at_best_val", "best_test"):
+    if field in ("paper", "final_test", "test_at_best_val", "best_test", "selection_score"):
         return f"{value:.2f}"
     if field == "time_per_epoch_s":
         return f"{value:.2f} s"
     if field == "samples_per_s":
         return f"{value:,.0f}"
-    if field in ("peak_mem_bytes", "saved_bytes_per_sample"):
+    if field in ("peak_mem_bytes", "train_mem_growth_bytes", "saved_bytes_per_sample"):
         return human_bytes(value)
     return str(value)
 
 
-def sections(rows: list[Row]) -> list[tuple[str, list[Row]]]:
-    """Reproductions of published rows, then comparisons between methods (no paper figure)."""
-    parts = [("Reproductions", [r for r in rows if r.paper is not None]), ("Method comparisons", [r for r in rows if r.paper is None])]
-    return [(title, part) for title, part in parts if part]
+@dataclass
+class Section:
+    """One table of the report: its title, the lines said above it, its columns and cells."""
+
+    title: str
+    columns: list[tuple[str, str]]
+    """(label in the markdown table, short label in the console table)."""
+    cells: list[list[str]]
+    notes: list[str] = field(default_factory=list)
+
+
+PARTIAL_NOTE = (
+    "Runs whose epochs trainer.limit_batches / trainer.limit_eval_batches cut short (smoke runs among them): "
+    "their accuracies are not comparable with a full run's, so they get no paper figure and no Δ."
+)
+
+
+def run_section(title: str, rows: list[Row], columns: list[tuple[str, str, str]], notes: list[str] | None = None) -> Section:
+    return Section(title, [(label, short) for _, label, short in columns], [[cell(f, getattr(r, f)) for f, _, _ in columns] for r in rows], notes or [])
+
+
+def _value(text: str) -> str:
+    """A sampled value as the sweep table shows it (floats to 4 significant digits)."""
+    try:
+        return f"{float(text):.4g}"
+    except ValueError:
+        return text
+
+
+TRIAL_COLUMNS = [c for c in COLUMNS if c[0] in ("final_test", "test_at_best_val", "epochs", "time_per_epoch_s", "peak_mem_bytes", "train_mem_growth_bytes")]
+
+
+def sweep_section(sweep: Sweep, rows: list[Row]) -> Section:
+    """An Optuna sweep: what it optimised, each trial's parameters and value, its best trial."""
+    by_dir = {Path(r.run_dir): r for r in rows}
+    asked = f"{len(sweep.trials)} of {sweep.n_trials} trials finished" if sweep.n_trials else f"{len(sweep.trials)} trials finished"
+    notes = [
+        f"Objective: {sweep.objective([r.selected_on for r in rows])}.",
+        "Search space: " + "; ".join(f"{k}: {v}" for k, v in sweep.space.items()) + f" ({asked}).",
+    ]
+    if sweep.best is not None:
+        params = ", ".join(f"{k}={_value(v)}" for k, v in sweep.best.params.items())
+        where = RESULTS if sweep.best_from_results else f"the best finished trial: no {RESULTS} yet"
+        notes.append(f"Best trial: {sweep.best.number}, {cell('selection_score', sweep.best.value)} % with {params} ({where}).")
+    partial = [r.partial for r in rows if r.partial]
+    if partial:
+        notes.append(f"Partial trials ({partial[0]}): their values rank settings for this budget only.")
+    columns = [("trial", "trial"), *((k, k) for k in sweep.space), ("objective %", "objective"), *((label, short) for _, label, short in TRIAL_COLUMNS)]
+    cells = []
+    for trial in sweep.trials:
+        row = by_dir[trial.run_dir]
+        mark = " (best)" if sweep.best is not None and trial.number == sweep.best.number else ""
+        cells.append([f"{trial.number}{mark}", *(_value(trial.params.get(k, "—")) for k in sweep.space), cell("selection_score", row.selection_score),
+                      *(cell(f, getattr(row, f)) for f, _, _ in TRIAL_COLUMNS)])
+    return Section(f"Optuna sweep {sweep.sweep_dir}" + (f" (study {sweep.study})" if sweep.study else ""), columns, cells, notes)
+
+
+def sections(rows: list[Row]) -> list[Section]:
+    """Reproductions of published rows, comparisons between methods (no paper figure), partial runs,
+    then each Optuna sweep."""
+    alone = [r for r in rows if r.sweep_dir is None]
+    full = [r for r in alone if r.partial is None]
+    parts = [
+        run_section("Reproductions", [r for r in full if r.paper is not None], COLUMNS),
+        run_section("Method comparisons", [r for r in full if r.paper is None], COLUMNS),
+        run_section("Partial runs (not compared with the papers)", [r for r in alone if r.partial], PARTIAL_COLUMNS, [PARTIAL_NOTE]),
+    ]
+    trials: dict[str, list[Row]] = {}
+    for r in rows:
+        if r.sweep_dir is not None:
+            trials.setdefault(r.sweep_dir, []).append(r)
+    for sweep_dir, group in trials.items():
+        sweep = read_sweep(Path(sweep_dir), [(Path(r.run_dir), r.selection_score) for r in group])
+        parts.append(sweep_section(sweep, group))
+    return [part for part in parts if part.cells]
 
 
 def markdown(rows: list[Row]) -> str:
     lines = ["# snntrain report", ""]
-    for title, part in sections(rows):
-        lines += [f"## {title}", "", "| " + " | ".join(label for _, label, _ in COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-        lines += ["| " + " | ".join(cell(f, getattr(r, f)) for f, _, _ in COLUMNS) + " |" for r in part]
+    for part in sections(rows):
+        lines += [f"## {part.title}", ""]
+        for note in part.notes:
+            lines += [note, ""]
+        lines += ["| " + " | ".join(label for label, _ in part.columns) + " |", "|" + "---|" * len(part.columns)]
+        lines += ["| " + " | ".join(cells) + " |" for cells in part.cells]
         lines.append("")
-    sources = sorted({(r.experiment, r.paper_source) for r in rows if r.paper_source})
+    sources = sorted({(r.experiment, r.paper_source) for r in rows if r.paper_source and r.delta is not None})
     if sources:
         lines += ["Sources: " + "; ".join(f"{e}: {s}" for e, s in sources), ""]
     lines += [f"Δ: {OURS_NOTE}. Best test is selected on the test set and reported only because papers do.", ""]
@@ -218,18 +321,21 @@ def write_csv(rows: list[Row], path: Path) -> None:
 
 
 def print_tables(rows: list[Row], console: Console) -> None:
-    for title, part in sections(rows):
-        table = Table(title=title, caption="test accuracy in %; final / @best val / best test are ours", header_style="bold")
-        for field, _, short in COLUMNS:
-            table.add_column(short, justify="left" if field in ("experiment", "method") else "right")
-        for r in part:
-            table.add_row(*(cell(f, getattr(r, f)) for f, _, _ in COLUMNS))
+    for part in sections(rows):
+        table = Table(title=part.title, caption="test accuracy in %; final / @best val / best test are ours", header_style="bold")
+        for i, (_, short) in enumerate(part.columns):
+            table.add_column(short, justify="left" if i < 2 else "right")
+        for cells in part.cells:
+            table.add_row(*cells)
+        for note in part.notes:
+            console.print(note, markup=False)
         console.print(table)
     console.print(f"Δ: {OURS_NOTE}.", markup=False)
 
 
 def figure(rows: list[Row], path: Path) -> str | None:
-    """Accuracy (ours vs paper) and saved bytes per sample per row; a note instead if matplotlib is absent."""
+    """Accuracy (ours, and the paper's beside reproductions) and saved bytes per sample per row; a note
+    instead if matplotlib is absent."""
     try:
         import matplotlib
 
@@ -237,12 +343,12 @@ def figure(rows: list[Row], path: Path) -> str | None:
         import matplotlib.pyplot as plt
     except ImportError:
         return f"matplotlib is not installed: {path.name} skipped (pip install -e .[report])."
-    labels = [f"{r.experiment}\n{r.method}" for r in rows]
+    labels = [f"{r.experiment}\n{r.method}" + ("\n(partial)" if r.partial else "") for r in rows]
     xs = range(len(rows))
     fig, (acc, mem) = plt.subplots(1, 2, figsize=(max(8.0, 1.6 * len(rows)), 4.5))
     ours = [r.test_at_best_val if r.test_at_best_val is not None else (r.final_test or 0.0) for r in rows]
     acc.bar([x - 0.2 for x in xs], ours, width=0.4, label="ours")
-    acc.bar([x + 0.2 for x in xs], [r.paper or 0.0 for r in rows], width=0.4, label="paper")
+    acc.bar([x + 0.2 for x in xs], [r.paper if r.delta is not None else 0.0 for r in rows], width=0.4, label="paper")
     acc.set_ylabel("test accuracy (%)")
     acc.legend()
     mem.bar(list(xs), [r.saved_bytes_per_sample or 0.0 for r in rows])

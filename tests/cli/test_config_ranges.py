@@ -57,6 +57,8 @@ IN_RANGE: dict[str, list] = {
     "scheduler.milestones": [[]],  # a constant rate (with warm-up, if set)
     "scheduler.warmup_iters": [0],
     "logger.subdir": ["bogus"],  # a folder inside the run dir
+    "logger.project": ["bogus"], "logger.entity": ["bogus"],  # W&B names, checked by W&B when the run starts
+    "logger.tracking_uri": ["bogus"], "logger.experiment": ["bogus"],  # MLflow's, checked by MLflow when the run starts
     "trainer.resume": ["bogus"],  # a checkpoint path: read (and refused, naming it) when training starts
 }
 

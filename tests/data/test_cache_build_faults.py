@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.data.nmnist_writer import write_root
+from snntrain.data.events.nmnist_writer import write_root
 from tests.processes import descendants, kill_all, parent, wait_until_gone
 
 SNNTRAIN_DATA = Path(sys.executable).parent / "snntrain-data"

@@ -13,7 +13,7 @@ import pytest
 
 from snntrain.data.events import convert, store
 from snntrain.data.events.framing import FramingConfig
-from tests.data.nmnist_writer import write_root
+from snntrain.data.events.nmnist_writer import write_root
 from tests.data.test_nmnist_dataset import (
     caches,
     expected_frames,

@@ -12,10 +12,10 @@ from snntrain.core.errors import DatasetError, SnntrainError
 from snntrain.data.base import DataBundle, Split
 from snntrain.data.events.cifar10_dvs import CIFAR10DVS, CIFAR10DVSConfig
 from snntrain.data.events.nmnist import NMNIST, NMNISTConfig
+from snntrain.data.events.nmnist_writer import write_split
 from snntrain.engine.trainer import NonFiniteError
 from tests.conftest import SMOKE, compose_config
 from tests.data.dvs_writer import write_dataset
-from tests.data.nmnist_writer import write_split
 
 QUIET = ["trainer.progress=false", "logger=none", "model.hidden=[16]", "T=2"]
 

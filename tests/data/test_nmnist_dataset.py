@@ -21,9 +21,9 @@ from snntrain.core.errors import DatasetError
 from snntrain.data.events import convert
 from snntrain.data.events.framing import FrameSpec, FramingConfig, densify, frame_events
 from snntrain.data.events.nmnist import NMNIST, NMNISTConfig
+from snntrain.data.events.nmnist_writer import encode_bin, write_root, write_split
 from snntrain.data.events.reader import EventFileError, read_events
 from tests.conftest import SMOKE, compose_config
-from tests.data.nmnist_writer import encode_bin, write_root, write_split
 
 QUIET = ["dataset.progress=false", "dataset.batch_size=8", "dataset.eval_batch_size=16"]
 

@@ -13,9 +13,9 @@ from snntrain.data.events.framing import (
     densify,
     frame_events,
 )
+from snntrain.data.events.nmnist_writer import encode_bin
 from snntrain.data.events.reader import decode_events, read_events
 from tests.conftest import compose_config
-from tests.data.nmnist_writer import encode_bin
 
 
 def dense(events, spec):

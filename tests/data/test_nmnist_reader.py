@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from snntrain.data.events.nmnist_writer import OVERFLOW_US, encode_bin
 from snntrain.data.events.reader import EventFileError, decode_events, read_events
-from tests.data.nmnist_writer import OVERFLOW_US, encode_bin
 
 
 def test_genuine_recording_matches_its_documented_figures(shared_data):

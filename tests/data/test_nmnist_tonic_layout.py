@@ -17,7 +17,7 @@ from tonic.transforms import ToFrame
 
 from snntrain.core.errors import DatasetError
 from snntrain.data.events.framing import FramingConfig
-from tests.data.nmnist_writer import write_root
+from snntrain.data.events.nmnist_writer import write_root
 from tests.data.test_nmnist_dataset import expected_frames, recordings, source, zip_folder
 
 T = 8

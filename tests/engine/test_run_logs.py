@@ -1,11 +1,17 @@
-"""train.log and TensorBoard under a real write failure (a file-size limit): one warning each, that
-log stops, nothing raised, so training goes on (engine/logger.py)."""
+"""train.log, TensorBoard and the CSV files under a real write failure (a file-size limit): one
+warning each, that log stops, nothing raised, so training goes on (engine/logger.py)."""
 
 from __future__ import annotations
 
 import logging
 
-from snntrain.engine.logger import RunLogFile, TensorBoardConfig, build_tensorboard
+from snntrain.engine.logger import (
+    CSVConfig,
+    RunLogFile,
+    TensorBoardConfig,
+    build_csv,
+    build_tensorboard,
+)
 from tests.faults import in_child
 
 
@@ -31,13 +37,27 @@ def warnings_while(write) -> list[str]:
 def fill_tensorboard(folder) -> None:
     def write():
         logger = build_tensorboard(TensorBoardConfig(), folder, True)
-        for step in range(2000):
-            logger.scalars({"loss": 1.0, "acc": 0.5}, step)
+        for epoch in range(1, 2000):
+            logger.epoch({"epoch": epoch, "train_loss": 1.0, "train_acc": 0.5})
         logger.close()
-        assert logger.writer is None
+        assert logger.sinks == []
 
     warnings = warnings_while(write)
     assert len(warnings) == 1 and warnings[0].startswith(f"cannot write the TensorBoard log {folder / 'tensorboard'}: the file-size limit"), warnings
+
+
+def fill_csv(folder) -> None:
+    def write():
+        logger = build_csv(CSVConfig(log_every_n_steps=1), folder, True)
+        for step in range(1, 2000):
+            logger.step(step, 1.0)
+            logger.epoch({"epoch": step, "train_loss": 1.0, "train_acc": 0.5})
+        assert logger.sinks == []
+
+    warnings = warnings_while(write)
+    assert len(warnings) == 2, warnings
+    for name, warning in zip(["steps.csv", "metrics.csv"], sorted(warnings, key=lambda w: "metrics.csv" in w)):
+        assert warning.startswith(f"cannot write the CSV log {folder / name}: the file-size limit"), warning
 
 
 def fill_run_log(path) -> None:
@@ -54,6 +74,11 @@ def fill_run_log(path) -> None:
 
 def test_a_full_disk_under_tensorboard_is_one_warning_and_no_error(tmp_path):
     assert in_child(fill_tensorboard, tmp_path, file_size_limit=1000) is None
+
+
+def test_a_full_disk_under_the_csv_files_is_one_warning_each_and_no_error(tmp_path):
+    assert in_child(fill_csv, tmp_path, file_size_limit=1000) is None
+    assert (tmp_path / "metrics.csv").stat().st_size <= 1000 and (tmp_path / "steps.csv").stat().st_size <= 1000
 
 
 def test_a_full_disk_under_train_log_is_one_warning_and_no_error(tmp_path):

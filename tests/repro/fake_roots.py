@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
+from snntrain.data.events.nmnist_writer import write_root
 from tests.data.dvs_writer import write_dataset
 from tests.data.imagenet_writer import wnids, write_tree
-from tests.data.nmnist_writer import write_root
 
 IMAGENET_CLASSES = 4
 

@@ -17,17 +17,20 @@ from snntrain.repro import report
 
 def fake_run(run_dir: Path, *, method: str, paper: float | None, test: float, at_val: float | None, best: float,
              experiment: str | None = None, overrides: list[str] | None = None, compression: str = "none",
-             differences: list[str] | None = None) -> Path:
-    """Write what a finished run leaves: metrics.json and .hydra/{config,hydra,overrides}.yaml."""
+             differences: list[str] | None = None, partial_splits: dict | None = None, hydra: dict | None = None,
+             best_val: float | None = None) -> Path:
+    """Write what a finished run leaves: metrics.json and .hydra/{config,hydra,overrides}.yaml
+    (``hydra``: more of hydra.yaml's ``hydra`` keys)."""
     (run_dir / ".hydra").mkdir(parents=True)
     config = {"method": {"name": method}, "model": {"name": "mlp"}, "dataset": {"name": "digits"},
               "compression": {"name": compression}, "paper": {"value": paper, "source": "Some et al." if paper else None, "differences": differences or []}}
     (run_dir / ".hydra" / "config.yaml").write_text(yaml.safe_dump(config))
-    (run_dir / ".hydra" / "hydra.yaml").write_text(yaml.safe_dump({"hydra": {"runtime": {"choices": {"experiment": experiment}}}}))
+    (run_dir / ".hydra" / "hydra.yaml").write_text(yaml.safe_dump({"hydra": {"runtime": {"choices": {"experiment": experiment}}, **(hydra or {})}}, sort_keys=False))
     (run_dir / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides or []))
     metrics = {"test_acc": test, "test_acc_at_best_val": at_val, "best_test_acc": best, "epochs": 3,
                "time_per_epoch_s": 1.5, "train_samples_per_s": 1000.0, "peak_mem_bytes": 3 * 2**20,
-               "saved_bytes_per_sample": 2048.0}
+               "train_mem_growth_bytes": 2**20, "saved_bytes_per_sample": 2048.0, "partial_splits": partial_splits or {},
+               "best_val_acc": best_val, "selected_on": "test" if best_val is None else "val"}
     (run_dir / "metrics.json").write_text(json.dumps(metrics))
     return run_dir
 
@@ -42,7 +45,7 @@ def test_rows_with_paper_values_get_delta_from_test_at_best_val(tmp_path):
     # No validation split: Δ falls back to the final test accuracy.
     assert b.delta == pytest.approx(70.0 - 80.0)
     assert b.method == "ratebp+hosvd"
-    assert (a.epochs, a.time_per_epoch_s, a.samples_per_s, a.peak_mem_bytes, a.saved_bytes_per_sample) == (3, 1.5, 1000.0, 3 * 2**20, 2048.0)
+    assert (a.epochs, a.time_per_epoch_s, a.samples_per_s, a.peak_mem_bytes, a.train_mem_growth_bytes, a.saved_bytes_per_sample) == (3, 1.5, 1000.0, 3 * 2**20, 2**20, 2048.0)
 
 
 def test_rows_without_paper_value_are_method_comparisons_named_by_their_distinct_overrides(tmp_path):
@@ -55,9 +58,9 @@ def test_rows_without_paper_value_are_method_comparisons_named_by_their_distinct
     assert [r.delta is None for r in rows] == [False, True, True]
     md = report.markdown(rows)
     assert md.index("## Reproductions") < md.index("hm2bp_mnist_mlp") < md.index("## Method comparisons") < md.index("digits/mlp T=4")
-    for label in ("ours: final test %", "ours: test @ best val %", "ours: best test %", "Δ (ours − paper)", "saved bytes/sample"):
+    for label in ("ours: final test %", "ours: test @ best val %", "ours: best test %", "Δ (ours − paper)", "peak memory", "memory growth in training", "saved bytes/sample"):
         assert label in md
-    assert "| hm2bp_mnist_mlp | hm2bp | 98.84 | official | 98.00 | 98.50 | 99.00 | -0.34 | 3 | 1.50 s | 1,000 | 3.0 MiB | 2.0 KiB |" in md
+    assert "| hm2bp_mnist_mlp | hm2bp | 98.84 | official | 98.00 | 98.50 | 99.00 | -0.34 | 3 | 1.50 s | 1,000 | 3.0 MiB | 1.0 MiB | 2.0 KiB |" in md
     assert "| digits/mlp T=8 | bptt | — | — | 80.00 | 81.00 | 82.00 | — |" in md
 
 
@@ -112,3 +115,58 @@ def test_a_full_disk_while_writing_the_report_exits_74_and_leaves_no_partial_fil
     out = tmp_path / "out"
     assert in_child(report_main, [str(tmp_path / "a"), "--out", str(out)], file_size_limit=100) == ("SystemExit", "74")
     assert list(out.iterdir()) == []
+
+
+def test_partial_runs_get_their_own_section_without_paper_figure_or_delta(tmp_path):
+    smoke = ["experiment=hm2bp_mnist_mlp", "trainer.limit_batches=2", "trainer.limit_eval_batches=1", "logger=none"]
+    fake_run(tmp_path / "smoke", method="hm2bp", paper=98.84, test=0.125, at_val=0.125, best=0.125, experiment="hm2bp_mnist_mlp",
+             overrides=smoke, partial_splits={"train": [2, 29], "test": [1, 4]})
+    fake_run(tmp_path / "full", method="hm2bp", paper=98.84, test=0.98, at_val=0.985, best=0.99, experiment="hm2bp_mnist_cnn")
+    rows = {r.experiment.split()[0]: r for r in report.collect([tmp_path])}
+    smoked = rows["hm2bp_mnist_mlp"]
+    assert smoked.partial == "train 2/29, test 1/4 batches" and smoked.delta is None
+    assert rows["hm2bp_mnist_cnn"].partial is None and rows["hm2bp_mnist_cnn"].delta is not None
+    md = report.markdown(list(rows.values()))
+    reproductions, partial = md.split("## Partial runs")
+    assert "hm2bp_mnist_cnn" in reproductions and "hm2bp_mnist_mlp" not in reproductions
+    assert "| hm2bp_mnist_mlp trainer.limit_batches=2 trainer.limit_eval_batches=1 | hm2bp | train 2/29, test 1/4 batches | 12.50 | 12.50 | 12.50 | 3 |" in partial
+    assert "Δ (ours − paper)" not in partial and "paper %" not in partial
+    assert "hm2bp_mnist_mlp:" not in md.split("Sources:")[1]  # no paper source for a row not compared with it
+
+
+def optuna_trial(sweep, number: int, lr: float, tau: float, best_val: float, direction: str = "maximize") -> Path:
+    sweeper = {"_target_": "hydra_plugins.hydra_optuna_sweeper.optuna_sweeper.OptunaSweeper", "direction": direction,
+               "study_name": "lr_tau", "n_trials": 3, "sampler": {"seed": "${seed}"},
+               "params": {"optimizer.lr": "tag(log, interval(1.0e-4, 1.0e-1))", "neuron.tau": "interval(1.5, 10.0)"}}
+    return fake_run(sweep / str(number), method="bptt", paper=None, test=best_val - 0.01, at_val=best_val - 0.01, best=best_val,
+                    best_val=best_val, overrides=[f"optimizer.lr={lr}", f"neuron.tau={tau}", "hparams_search=optuna_lr_tau"],
+                    hydra={"sweeper": sweeper, "job": {"num": number}})
+
+
+def test_an_optuna_sweep_shows_its_objective_each_trials_value_and_the_best_trial(tmp_path):
+    sweep = tmp_path / "optuna"
+    for number, (lr, tau, val) in enumerate([(0.00443, 7.58, 0.29), (0.006431172050131994, 6.13, 0.31), (0.0018, 6.99, 0.16)]):
+        optuna_trial(sweep, number, lr, tau, val)
+    (sweep / "optimization_results.yaml").write_text(yaml.safe_dump(
+        {"name": "optuna", "best_params": {"optimizer.lr": 0.006431172050131994, "neuron.tau": 6.13}, "best_value": 0.31}, sort_keys=False))
+    fake_run(tmp_path / "other", method="bptt", paper=None, test=0.5, at_val=0.5, best=0.5)
+    rows = report.collect([tmp_path])
+    assert [r.sweep_dir for r in rows].count(str(sweep)) == 3
+    md = report.markdown(rows)
+    comparisons, swept = md.split("## Optuna sweep")
+    assert "optimizer.lr" not in comparisons  # the trials are in their sweep's table only
+    assert f"{sweep} (study lr_tau)" in swept
+    assert "Objective: maximize RunMetrics.selection_score(): the best validation accuracy." in swept
+    assert "Search space: optimizer.lr: tag(log, interval(1.0e-4, 1.0e-1)); neuron.tau: interval(1.5, 10.0) (3 of 3 trials finished)." in swept
+    assert "Best trial: 1, 31.00 % with optimizer.lr=0.006431, neuron.tau=6.13 (optimization_results.yaml)." in swept
+    assert "| trial | optimizer.lr | neuron.tau | objective % |" in swept
+    assert "| 0 | 0.00443 | 7.58 | 29.00 | 28.00 | 28.00 | 3 |" in swept
+    assert "| 1 (best) | 0.006431 | 6.13 | 31.00 |" in swept
+
+
+def test_an_unfinished_optuna_sweep_names_its_best_trial_so_far_in_its_direction(tmp_path):
+    for number, val in enumerate([0.4, 0.2, 0.3]):
+        optuna_trial(tmp_path / "optuna", number, 0.001 * (number + 1), 2.0, val, direction="minimize")
+    md = report.markdown(report.collect([tmp_path]))
+    assert "Objective: minimize RunMetrics.selection_score()" in md
+    assert "Best trial: 1, 20.00 % with optimizer.lr=0.002, neuron.tau=2 (the best finished trial: no optimization_results.yaml yet)." in md

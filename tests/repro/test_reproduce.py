@@ -44,6 +44,29 @@ def test_rows_that_do_not_compose_are_skipped_with_the_reason(tmp_path):
     assert "no_such_row" in skipped["no_such_row"]
 
 
+def test_a_composition_error_is_given_whole_not_only_its_first_line():
+    reason = reproduce.compose_row("hm2bp_nmnist_mlp", ["dataset=synthetic"])
+    assert "Key 'framing' not in 'SyntheticConfig'" in reason and "\n" not in reason
+
+
+def test_an_nmnist_row_smokes_on_a_miniature_root_in_its_own_layout_when_nmnist_is_absent(tmp_path):
+    groups, skipped = reproduce.plan_rows(["hm2bp_nmnist_mlp"], smoke=True, out=tmp_path)
+    assert not skipped
+    (extra,) = groups
+    root = tmp_path / "smoke_data" / "nmnist"
+    assert f"dataset.root={root}" in extra and "dataset.download=false" in extra and "dataset=synthetic" not in extra
+    assert len(list((root / "Train").rglob("*.bin"))) == 30 and (root / "Test").is_dir()
+
+
+@pytest.mark.slow
+def test_every_row_of_every_table_is_planned_in_smoke_mode(tmp_path):
+    names = reproduce.table_rows("all")
+    groups, skipped = reproduce.plan_rows(names, smoke=True, out=tmp_path)
+    assert skipped == {}
+    assert sorted(n for group in groups.values() for n in group) == sorted(names)
+    assert all(reproduce.table_rows(table) for table in reproduce.TABLES)
+
+
 def test_the_imagenet_row_smokes_on_synthetic_224px_data_when_imagenet_is_absent(tmp_path):
     groups, skipped = reproduce.plan_rows(["ratebp_imagenet_sewresnet34"], smoke=True, out=tmp_path)
     assert not skipped
@@ -80,4 +103,6 @@ def test_smoke_run_of_each_table(tmp_path, table):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     for name in (n for group in groups.values() for n in group):
         assert (tmp_path / "out" / name / "metrics.json").is_file()
-    assert "Reproductions" in (tmp_path / "out" / "report.md").read_text()
+    report = (tmp_path / "out" / "report.md").read_text()
+    # Smoke runs are partial (two batches): listed apart, never beside the papers' figures.
+    assert "## Partial runs" in report and "## Reproductions" not in report

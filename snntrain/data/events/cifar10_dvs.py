@@ -43,9 +43,13 @@ class CIFAR10DVSConfig(EventDatasetConfig):
     SPLIT_KEYS: ClassVar[tuple[str, ...]] = ("dataset.root", "dataset.train_fraction", "dataset.on_bad_file", "dataset.val_fraction")
     name: str = "cifar10_dvs"
     root: str = "data/cifar10_dvs"
-    size: int = 48
-    train_fraction: float = 0.9
-    framing: FramingConfig = field(default_factory=lambda: FramingConfig(mode="n_event_bins"))
+    batch_size: int = 128
+    size: int = field(default=48, metadata={"help": "frames are size x size: sensor pixel x lands in column x*size//128 (counts summed)"})
+    train_fraction: float = field(default=0.9, metadata={"help": "per class: this share of the recordings, the first in file-name order, trains; the rest tests"})
+    framing: FramingConfig = field(default_factory=lambda: FramingConfig(mode="n_event_bins"), metadata={"help": (
+        "mode n_event_bins: T bins of equal event counts (the rate-BP recipe); to use another framing set mode too, "
+        "e.g. mode=time_window_us time_window_us=50000"
+    )})
 
     def __post_init__(self) -> None:
         super().__post_init__()

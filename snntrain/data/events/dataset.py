@@ -35,11 +35,14 @@ class EventDatasetConfig(DatasetConfig):
 
     ENCODERS: ClassVar[tuple[str, ...]] = ("events",)
     SPLIT_KEYS: ClassVar[tuple[str, ...]] = ("dataset.root", "dataset.on_bad_file", "dataset.val_fraction")
-    encoder: str = "events"
-    on_bad_file: str = "error"
-    workers: int | None = None
-    progress: bool = True
-    framing: FramingConfig = field(default_factory=FramingConfig)
+    encoder: str = field(default="events", metadata={"help": "events: frames [B, T, 2, H, W] -> [T, B, 2, H, W]; the only encoder for event data"})
+    on_bad_file: str = field(default="error", metadata={"help": "error: stop, naming the damaged file | skip: leave it out, report the count"})
+    workers: int | None = field(default=None, metadata={"help": "processes that build the frame cache; null = every CPU core"})
+    progress: bool = field(default=True, metadata={"help": "rich progress bar while building the cache"})
+    framing: FramingConfig = field(default_factory=FramingConfig, metadata={"help": (
+        "how a recording becomes the T frames: set one of n_event_bins / time_window_us / event_count "
+        "(mode: auto picks it), or name mode"
+    )})
 
     def __post_init__(self) -> None:
         super().__post_init__()

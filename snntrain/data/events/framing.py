@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -49,12 +49,12 @@ class FramingConfig:
     where any event fell.
     """
 
-    mode: str = "auto"
-    n_time_bins: int | None = None
-    n_event_bins: int | None = None
-    time_window_us: float | None = None
-    event_count: int | None = None
-    values: str = "count"
+    mode: str = field(default="auto", metadata={"help": "auto (the one of n_time_bins, n_event_bins, time_window_us, event_count that is set; none: span_time_bins) | span_time_bins | n_time_bins | n_event_bins | time_window_us | event_count"})
+    n_time_bins: int | None = field(default=None, metadata={"help": "Tonic's ToFrame(n_time_bins=T): T bins from the first event, the tail dropped; must equal T if set"})
+    n_event_bins: int | None = field(default=None, metadata={"help": "T runs of consecutive events, lengths differing by <= 1 (not Tonic's: docs/tonic.md); must equal T if set"})
+    time_window_us: float | None = field(default=None, metadata={"help": "bins of this many µs from t = 0: frames past T are cropped, missing ones are zeros (HM2-BP: 600)"})
+    event_count: int | None = field(default=None, metadata={"help": "bins of this many consecutive events, cropped / zero-padded to T likewise"})
+    values: str = field(default="count", metadata={"help": "count: events per cell (saturates at 255) | binary: 1 where any event fell"})
 
     def __post_init__(self) -> None:
         one_of("dataset.framing.mode", self.mode, ["auto", *MODES])

@@ -10,7 +10,7 @@ the first of those folders that exists. Each split is framed once into a cache u
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from snntrain.core.errors import DatasetError
@@ -34,7 +34,7 @@ WHERE_FROM = (
 class NMNISTConfig(EventDatasetConfig):
     name: str = "nmnist"
     root: str = "data/nmnist"
-    first_saccade_only: bool = False
+    first_saccade_only: bool = field(default=False, metadata={"help": "keep only events with t < 100 ms (the first of the three saccades)"})
 
 
 class NMNIST(EventDataset):

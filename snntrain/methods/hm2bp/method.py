@@ -11,7 +11,7 @@ per-sample mean.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -28,23 +28,48 @@ PSP_DELAYS = ["official", "paper"]
 
 @dataclass
 class HM2BPConfig:
-    """``method=hm2bp``; configs/method/hm2bp.yaml documents every key and its default."""
+    """``method=hm2bp``: the rate-coded loss and S-PSP of the paper, the micro-level factor of the output
+    layer, and the official code's regulariser, tricks and fallback constants (help: docs/config.md)."""
 
-    name: str = "hm2bp"
-    desired: float = 35.0
-    undesired: float = 5.0
-    margin: float = 5.0
-    psp_window: float = 4.0
-    psp_delay: str = "official"
-    lateral_factor: bool = True
-    reg_lambda: float = 10.0
-    reg_beta: float = 0.04
-    weight_limit: float = 8.0
-    forced_target_spikes: bool = True
-    boost_misclassified: float = 1.0
-    silent_effect: float = 0.1
-    silent_side_ratio: float = 0.5
-    silent_count_ratio: float = 1.0
+    name: str = field(default="hm2bp", metadata={"help": "the option's name (method=<name> selects it)"})
+    # Rate-coded loss on output firing counts (paper).
+    desired: float = field(default=35.0, metadata={"help": "desired count of the label neuron"})
+    undesired: float = field(default=5.0, metadata={"help": "desired count of every other output neuron"})
+    margin: float = field(default=5.0, metadata={"help": "no error where |count - desired| <= margin"})
+    # S-PSP (paper).
+    psp_window: float = field(default=4.0, metadata={"help": "presynaptic spikes up to psp_window * tau_m before an output spike count"})
+    psp_delay: str = field(default="official", metadata={"help": (
+        "official: an input spike counts t_ref steps late, as the official kernels compute it (pre_time = t_pre + T_REFRAC), "
+        "so one arriving fewer than t_ref steps before an output spike adds nothing to it | paper: the paper's formula, "
+        "no delay (closer to the CUBA neuron's actual response: its input acts one step after it arrives). "
+        "Every hm2bp_* row: official"
+    )})
+    # Micro level, output layer (paper).
+    lateral_factor: bool = field(default=True, metadata={"help": (
+        "on: scale output weight gradients by 1/(1 - w0^2 sum R d R d), the feedback of neuron.output_inhibition "
+        "(no effect when that is 0)"
+    )})
+    # Weight regulariser (official recipe).
+    reg_lambda: float = field(default=10.0, metadata={"help": (
+        "lam of the weight regulariser lam*beta*(W/W_lim)*exp(beta*(mean_row (W/W_lim)^2 - 1)) (official recipe; "
+        "0 turns it off): keeps rows of W inside +-weight_limit on average"
+    )})
+    reg_beta: float = field(default=0.04, metadata={"help": "beta of the regulariser: 0.04 MNIST, 0.01 N-MNIST (hm2bp_preset/nmnist.yaml)"})
+    weight_limit: float = field(default=8.0, metadata={"help": "W_lim of the regulariser"})
+    # Tricks of the official code, absent from the paper.
+    forced_target_spikes: bool = field(default=True, metadata={"help": (
+        "official trick, on: a silent label neuron gets spikes every T/desired steps before the backward pass. Without "
+        "them its S-PSP is 0, its weights only get the silent_effect fallback and it can stay silent for good"
+    )})
+    boost_misclassified: float = field(default=1.0, metadata={"help": (
+        "official trick, off (1): multiply the error of each sample misclassified in this step by this factor. The "
+        "official code boosts per sample across epochs by exp(class error / 20), which needs sample ids the method does "
+        "not see; not needed for the paper's numbers"
+    )})
+    # Fallback constants of the official code where a neuron is silent (always used).
+    silent_effect: float = field(default=0.1, metadata={"help": "official fallback: e_{i|j} when output i is silent and input j fired"})
+    silent_side_ratio: float = field(default=0.5, metadata={"help": "official fallback: e_{i|j}/o_i inside the side term when o_i = 0"})
+    silent_count_ratio: float = field(default=1.0, metadata={"help": "official fallback: count ratio R = e_{i|j}/o_j when i or j is silent"})
 
     def __post_init__(self) -> None:
         require(self.desired > self.undesired >= 0, "method.desired", self.desired, f"it must be > method.undesired={self.undesired} >= 0")

@@ -1,6 +1,7 @@
-"""Test helper: write N-MNIST ``.bin`` recordings (the inverse of snntrain's reader).
+"""Write N-MNIST ``.bin`` recordings (the inverse of ``reader.py``) and miniature roots of random ones.
 
-Also used by the data benchmark to make synthetic N-MNIST-like folders.
+For ``scripts/reproduce.py --smoke`` (an N-MNIST row runs through its own loader and framing
+without the real data), the tests and the data benchmarks.
 """
 
 from __future__ import annotations
