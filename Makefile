@@ -26,7 +26,7 @@ train: $(STAMP)
 # most tests are many small ops, which a second thread per process only slows on a shared core.
 test: $(STAMP)
 	$(BIN)/ruff check snntrain tests scripts
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n auto --dist loadfile
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n auto --dist loadfile --durations=15
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"

@@ -1,29 +1,18 @@
-"""HM2-BP learns: the embedded digits through the CLI's path, and real MNIST images.
+"""HM2-BP learns: the embedded digits through the CLI's path, and real MNIST images, in short runs.
 
-Slow-marked. The MNIST check reads the official test-set files in ../shared/data (first 8,000
-images to train, last 2,000 to test) and trains 784-400-10 for 4 epochs at T = 100 with the
-digits recipe (direct input, desired counts 15 / 0, lr 5e-3, the regulariser on): 95.55 % in
-about 2 minutes on one busy CPU core (the paper's 784-800-10 at T = 400 for 200 epochs is
-experiment=hm2bp_mnist_mlp). The official batch gradient (mean + regulariser) makes the
-regulariser weigh 32 times more at batch 32 than the batch sum did, which costs this short
-recipe about a point at 3 epochs (94.4 %; 95.6 % without the regulariser).
+The long runs with the 95 % targets (``snntrain method=hm2bp`` as shipped; 784-400-10 for 4 epochs
+on real MNIST) are the bench suite ``python scripts/bench.py hm2bp_accuracy``. Here: a narrower
+hidden layer and fewer epochs, against a lower bar than the long runs reach (chance is 10 %).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 import torch
 
-from snntrain.app import plan, train
-from snntrain.data import DataBundle, DatasetInfo, Split
-from snntrain.data.augment import AugmentConfig
-from snntrain.data.pipeline import input_pipeline
-from snntrain.data.vision import read_idx
-from snntrain.engine.logger import RunLogger
-from snntrain.engine.trainer import RunContext, Trainer, TrainingParts
+from snntrain.app import train
 from tests.conftest import compose_config
+from tests.engine.test_real_mnist import mnist_8000_2000
 
 QUIET = ["logger=none", "trainer.progress=false"]
 
@@ -39,32 +28,22 @@ def one_thread():
 
 
 @pytest.mark.slow
-def test_digits_reach_95_percent(tmp_path):
-    metrics = train(compose_config(["method=hm2bp", *QUIET]), tmp_path)
-    assert max(metrics["test_acc"], metrics["best_test_acc"]) >= 0.95
+def test_digits_reach_90_percent_in_8_epochs(tmp_path):
+    """``snntrain method=hm2bp model.hidden=[100] trainer.max_epochs=8`` (the preset's T, thresholds, counts
+    and lr): 92.5 % measured; the shipped 64-800-10 for 15 epochs reaches 95-96 % (bench hm2bp_accuracy)."""
+    metrics = train(compose_config(["method=hm2bp", "model.hidden=[100]", "trainer.max_epochs=8", *QUIET]), tmp_path)
+    assert metrics["test_acc"] >= 0.90
 
 
-def mnist_bundle(root) -> DataBundle:
-    images = read_idx(root / "mnist" / "raw" / "t10k-images-idx3-ubyte.gz")
-    labels = read_idx(root / "mnist" / "raw" / "t10k-labels-idx1-ubyte.gz")
-    x = torch.from_numpy(images.astype("float32") / 255.0).unsqueeze(1)
-    y = torch.from_numpy(labels.astype("int64"))
-    info = DatasetInfo((1, 28, 28), 10)
-    return DataBundle(Split(x[:8000], y[:8000]), None, Split(x[-2000:], y[-2000:]), info)
+# The digits recipe (direct input, desired counts 15 / 0, margin 2, lr 5e-3, the regulariser on) at T = 100.
+MNIST = ["T=100", "neuron.threshold=[20,8]", "method.desired=15", "method.undesired=0", "method.margin=2",
+         "optimizer.lr=5e-3", "dataset.batch_size=32", "dataset.eval_batch_size=500"]
 
 
 @pytest.mark.slow
-def test_real_mnist_mlp_reaches_95_percent(shared_data, tmp_path):
-    cfg = compose_config(["method=hm2bp", "dataset=mnist", *MNIST, *QUIET])
-    p = plan(cfg)
-    # The test set's digits as they are: direct input, no augmentation.
-    dcfg = replace(p.cfgs["dataset"], encoder="direct", poisson_scale=1.0, augment=AugmentConfig(), eval_batch_size=500)
-    pipeline = input_pipeline(mnist_bundle(shared_data), dcfg, p.T)
-    parts = TrainingParts(p.model, p.method, p.optimizer, p.scheduler, p.codec)
-    trainer = Trainer(p.cfgs["trainer"], parts, pipeline, RunContext(tmp_path, RunLogger(enabled=False)))
-    metrics = trainer.fit()
-    assert metrics["test_acc"] >= 0.95
-
-
-MNIST = ["T=100", "model.hidden=[400]", "neuron.threshold=[20,8]", "method.desired=15", "method.undesired=0",
-         "method.margin=2", "optimizer.lr=5e-3", "dataset.batch_size=32", "trainer.max_epochs=4"]
+def test_real_mnist_mlp_reaches_85_percent_in_one_epoch(shared_data, tmp_path):
+    """784-100-10, one epoch over the official test set's first 8,000 images, tested on its last 2,000:
+    89 % measured (784-400-10 for 4 epochs: 95.55 %, bench hm2bp_accuracy)."""
+    cfg = compose_config(["method=hm2bp", "dataset=mnist", *MNIST, "model.hidden=[100]", "trainer.max_epochs=1", *QUIET])
+    metrics = train(cfg, tmp_path, data=mnist_8000_2000(shared_data))
+    assert metrics["test_acc"] >= 0.85
