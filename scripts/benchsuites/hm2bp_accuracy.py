@@ -17,12 +17,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import snntrain.components  # noqa: F401  (registers every component)
 import torch
 from hydra import compose, initialize_config_module
 from hydra.core.global_hydra import GlobalHydra
-from snntrain.engine.run import train
 
+from snntrain.app import train
+from snntrain.core.registry import register_schemas
 from snntrain.data import DataBundle, Split
 from snntrain.data.vision import IDXDataset, read_idx
 
@@ -52,6 +52,7 @@ def mnist_images(root: Path, train_samples: int) -> DataBundle:
 
 
 def run(args) -> list[dict]:
+    register_schemas()
     threads = torch.get_num_threads()
     torch.set_num_threads(args.threads)
     rows = []
