@@ -60,7 +60,7 @@ def run(args) -> list[dict]:
         for case in args.cases:
             GlobalHydra.instance().clear()
             with initialize_config_module(config_module="snntrain.configs", version_base="1.3"):
-                cfg = compose(config_name="train", overrides=[*QUIET, *CASES[case], *args.overrides])
+                cfg = compose(config_name="train", overrides=[*QUIET, f"trainer.threads={args.threads}", *CASES[case], *args.overrides])
             data = mnist_images(args.data, args.train_samples) if case == "mnist" else None
             start = time.process_time()
             with tempfile.TemporaryDirectory(prefix=f"hm2bp-{case}-") as run_dir:
