@@ -19,12 +19,13 @@ def build(overrides: list[str]) -> Plan:
     return plan(compose_config(overrides))
 
 
-def gradients(p: Plan, x: torch.Tensor, y: torch.Tensor) -> tuple[StepResult, dict[str, torch.Tensor]]:
-    """One method step from reset state, as the trainer runs it (the plan's codec, and its spiking blocks
-    recomputed under ``trainer.recompute``); the result and every parameter's gradient by name."""
+def gradients(p: Plan, x: torch.Tensor, y: torch.Tensor, meter: SavedTensorMeter | None = None) -> tuple[StepResult, dict[str, torch.Tensor]]:
+    """One method step from reset state, as the trainer runs it (the plan's codec, counted by ``meter``,
+    and its spiking blocks recomputed under ``trainer.recompute``); the result and every parameter's
+    gradient by name."""
     reset_states(p.model)
     p.model.zero_grad(set_to_none=True)
-    with saving(p.codec, SavedTensorMeter(samples=len(y)), p.model) as tracker:
+    with saving(p.codec, meter or SavedTensorMeter(samples=len(y)), p.model) as tracker:
         with recomputing(p.model, tracker) if p.cfgs["trainer"].recompute else nullcontext():
             result = p.method.step(p.model, x, y)
     return result, {name: q.grad.clone() for name, q in p.model.named_parameters() if q.grad is not None}

@@ -150,7 +150,7 @@ def test_the_cnn_row_trains_with_its_distortions_on_mnist_sized_images(tmp_path)
 def test_count_frames_are_saved_as_uint8_and_give_the_float_frames_gradients(monkeypatch):
     """The headline command's input (N-MNIST count frames, dataset=nmnist) is saved at one byte per
     cell; the gradients are those of the same step with the frames saved as float32 (the old way)."""
-    from snntrain.compress import SavedTensorMeter, saving
+    from snntrain.compress import SavedTensorMeter
     from snntrain.methods.hm2bp import stage
     from tests.methods.method_helpers import build, gradients
 
@@ -162,8 +162,7 @@ def test_count_frames_are_saved_as_uint8_and_give_the_float_frames_gradients(mon
     def step():
         p = build(["method=hm2bp", "dataset=nmnist", f"T={T}", "model.hidden=[40]"])
         meter = SavedTensorMeter()
-        with saving(p.codec, meter, p.model):
-            _, grads = gradients(p, x, y)
+        _, grads = gradients(p, x, y, meter)
         return grads, meter.stored_bytes
 
     grads, stored = step()
