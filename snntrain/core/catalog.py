@@ -38,8 +38,8 @@ def resolve(reference: str) -> Any:
     return getattr(importlib.import_module(module), attribute)
 
 BUILT_IN = [
-    Component("neuron", "cuba", "snntrain.neurons.cuba:CUBAConfig", "snntrain.neurons.cuba:build_cuba"),
-    Component("neuron", "lif", "snntrain.neurons.lif:LIFConfig", "snntrain.neurons.lif:build_lif"),
+    Component("neuron", "cuba", "snntrain.neurons.config:CUBAConfig", "snntrain.neurons.cuba:build_cuba"),
+    Component("neuron", "lif", "snntrain.neurons.config:LIFConfig", "snntrain.neurons.lif:build_lif"),
     Component("model", "cnn", "snntrain.models.cnn:CNNConfig", "snntrain.models.cnn:build_cnn"),
     Component("model", "feedback", "snntrain.models.feedback.model:FeedbackConfig", "snntrain.models.feedback.model:build_feedback"),
     Component("model", "mlp", "snntrain.models.mlp:MLPConfig", "snntrain.models.mlp:build_mlp"),
