@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
+from snntrain.compress.config import NoCompressionConfig
 from snntrain.compress.layers import OUTSIDE, LayerTracker
 from snntrain.compress.recompute import check_recompute, recomputing
 
@@ -168,14 +169,6 @@ def saving(codec: Codec, meter: SavedTensorMeter, model: nn.Module) -> Iterator[
             yield
     finally:
         tracker.remove()
-
-
-@dataclass
-class NoCompressionConfig:
-    """``compression=none``: saved tensors are kept as they are (and counted)."""
-
-    name: str = field(default="none", metadata={"help": "the option's name (compression=<name> selects it)"})
-    recompute: bool = field(default=False, metadata={"help": "true: keep only each spiking block's input (float32 here) and recompute the block in backward"})
 
 
 def build_none(cfg: NoCompressionConfig) -> Codec:
