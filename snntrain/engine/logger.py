@@ -19,8 +19,7 @@ import contextlib
 import logging
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -28,8 +27,8 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
-from snntrain.core.checks import require
 from snntrain.core.errors import StorageError
+from snntrain.engine.config import CSVConfig, LoggerConfig, NoLoggerConfig, TensorBoardConfig
 from snntrain.engine.plots import FOLDER as PLOTS
 from snntrain.engine.plots import SpikeSample, write_plots
 from snntrain.engine.sinks import METRICS_CSV, STEPS_CSV, EpochCSV, Sink, StepCSV, TensorBoardSink
@@ -42,54 +41,6 @@ CONSOLE = Console()
 
 SPLITS = ("train", "val", "test")
 FINAL_METRICS = ("test_acc", "best_val_acc", "test_acc_at_best_val", "best_test_acc", "final_train_loss")
-
-
-@dataclass
-class LoggerConfig:
-    """The keys every ``logger=...`` has."""
-
-    csv: bool = field(default=False, metadata={"help": "also metrics.csv (a row an epoch) and steps.csv (a row every log_every_n_steps) in the run dir"})
-    log_every_n_steps: int = field(default=50, metadata={"help": "the per-step curve (train/loss_step): one point every N training steps"})
-    plots: bool = field(default=True, metadata={"help": "plots/*.png beside metrics.json at the end (matplotlib: pip install -e .[report])"})
-
-    def __post_init__(self) -> None:
-        require(self.log_every_n_steps >= 1, "logger.log_every_n_steps", self.log_every_n_steps, "it must be >= 1")
-
-
-@dataclass
-class TensorBoardConfig(LoggerConfig):
-    """``logger=tensorboard``: scalars, images and the HParams view under ``<run dir>/tensorboard``."""
-
-    name: str = field(default="tensorboard", metadata={"help": "the option's name (logger=<name> selects it)"})
-    subdir: str = field(default="tensorboard", metadata={"help": "the TensorBoard folder inside the run dir"})
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        path = PurePath(self.subdir)
-        require(
-            self.subdir.strip() != "" and not path.is_absolute() and ".." not in path.parts, "logger.subdir", self.subdir,
-            "a folder inside the run dir, e.g. tensorboard (not empty, not absolute, no ..)",
-        )
-
-
-@dataclass
-class NoLoggerConfig(LoggerConfig):
-    """``logger=none``: console and train.log only (unless ``logger.csv`` or ``logger.plots`` is set)."""
-
-    name: str = field(default="none", metadata={"help": "the option's name (logger=<name> selects it)"})
-    plots: bool = False
-
-
-@dataclass
-class CSVConfig(LoggerConfig):
-    """``logger=csv``: ``metrics.csv`` and ``steps.csv`` in the run dir, no TensorBoard."""
-
-    name: str = field(default="csv", metadata={"help": "the option's name (logger=<name> selects it)"})
-    csv: bool = True
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        require(self.csv, "logger.csv", self.csv, "logger=csv writes the CSV files; for none, choose logger=none")
 
 
 class RunLogger:
