@@ -4,6 +4,8 @@ module plus one line here.
 A line names the config group and option, the dataclass schema of ``<group>.*`` and the builder, both
 as ``module:attribute`` strings: nothing is imported until a command asks for the component (or for
 the schemas, before Hydra composes), so this list sits at the bottom of the package and points up.
+The schemas live in torch-free modules (each room's ``config.py``), so that composing a config and
+reporting its errors import no torch (tests/cli/test_startup.py).
 """
 
 from __future__ import annotations
