@@ -190,7 +190,7 @@ def save_hydra_files(folder: Path, run: Composed) -> None:
 def run_logging(folder: Path) -> Iterator[None]:
     """For the length of a run: snntrain's log records (INFO and up) in ``<folder>/train.log``, as the
     command writes it, and on stdout unless the program has set up logging of its own."""
-    from snntrain.engine.logger import RunLogFile
+    from snntrain.engine.console import RunLogFile
 
     log = logging.getLogger("snntrain")
     formatter = logging.Formatter("[%(asctime)s][%(name)s][%(levelname)s] - %(message)s")

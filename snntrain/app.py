@@ -12,7 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from snntrain.core.checks import require
 from snntrain.core.errors import DatasetError
-from snntrain.core.registry import build, typed
+from snntrain.core.registry import build, typed_groups
 from snntrain.data import DataBundle
 from snntrain.data.base import require_samples
 from snntrain.data.events.preview import class_examples_image
@@ -31,7 +31,6 @@ from snntrain.engine.trainer import (
 from snntrain.export import nir_weights
 
 log = logging.getLogger("snntrain")
-GROUPS = ["neuron", "model", "method", "compression", "dataset", "optimizer", "scheduler", "trainer", "logger"]
 
 
 @dataclass
@@ -51,10 +50,8 @@ class Plan:
 
 def plan(cfg: DictConfig) -> Plan:
     """Validate every group and build everything but the data; config errors surface here."""
+    cfgs = typed_groups(cfg)
     T, seed = cfg.T, cfg.seed
-    require(isinstance(T, int) and not isinstance(T, bool) and T > 0, "T", T, "the number of time steps must be an integer > 0")
-    require(isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2**32, "seed", seed, "it must be an integer in [0, 2^32)")
-    cfgs = {group: typed(group, cfg[group]) for group in GROUPS}
     seed_everything(seed)
     source = build("dataset", cfg.dataset, seed, T)
     cfgs["dataset"].augment.check_input(source.info.input_shape)

@@ -22,10 +22,10 @@ from snntrain.core.errors import CheckpointError, ConfigError
 from snntrain.data.base import require_samples
 from snntrain.data.pipeline import input_pipeline
 from snntrain.engine import checkpoint
+from snntrain.engine.device import resolve_device
 from snntrain.engine.evaluation import correct_and_seen
 from snntrain.engine.layout import conv_memory_format
 from snntrain.engine.resume import flat
-from snntrain.engine.trainer import resolve_device
 
 WHICH = ("best", "last")
 SPLITS = ("val", "test")

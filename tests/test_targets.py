@@ -111,7 +111,7 @@ def test_a_neuron_class_is_built_once_per_layer():
         ([f"neuron._target_={HERE}.no_layer_factory"], "made a str layer; a neuron must be a factory"),
         (["trainer._target_=my_components.TinyNet"], "trainer takes no _target_; the groups that do: neuron, model, method, dataset"),
         ([f"model._target_={HERE}.NamelessNet", "model.name=nameless"], "its config_class Nameless has no field `name`"),
-        ([f"dataset._target_={HERE}.plain_net", "dataset.name=mine"], "a dataset config must be a snntrain.data.base.DatasetConfig"),
+        ([f"dataset._target_={HERE}.plain_net", "dataset.name=mine"], "a dataset config must be a snntrain.data.config.DatasetConfig"),
     ],
 )
 def test_a_bad_target_is_one_line_naming_the_key(overrides, words):

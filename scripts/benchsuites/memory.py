@@ -25,8 +25,8 @@ from snntrain.compress import SavedTensorMeter, saving
 from snntrain.core.errors import ConfigError
 from snntrain.core.registry import build, options, register_schemas
 from snntrain.core.spiking import reset_states
+from snntrain.engine.device import resolve_device
 from snntrain.engine.recompute import check_recompute, recomputing
-from snntrain.engine.trainer import resolve_device
 
 register_schemas()  # the schemas the configs extend, before anything composes
 

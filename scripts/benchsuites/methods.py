@@ -66,9 +66,9 @@ def measure(method: str, T: int, batch: int, steps: int, warmup: int, device_nam
     from snntrain.compress import SavedTensorMeter, saving
     from snntrain.core.registry import build
     from snntrain.core.spiking import reset_states
+    from snntrain.engine.device import resolve_device
     from snntrain.engine.host_memory import resident_set_follows_live_memory, retain_freed_memory
     from snntrain.engine.layout import conv_memory_format
-    from snntrain.engine.trainer import resolve_device
     from snntrain.engine.training_memory import status_bytes
     from snntrain.methods import time_chunks
 

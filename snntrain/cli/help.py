@@ -36,3 +36,26 @@ def register_resolvers() -> None:
     for name, fn in resolvers.items():
         if not OmegaConf.has_resolver(name):
             OmegaConf.register_new_resolver(name, fn)
+
+
+def skip_unused_group_listing() -> None:
+    """Let ``--help`` skip Hydra's listing of every config group when the help template does not show it.
+
+    Hydra's ``get_help`` fills ``$APP_CONFIG_GROUPS`` and ``$HYDRA_CONFIG_GROUPS`` whatever the template,
+    and each group it lists copies the whole ConfigStore (every schema): about 2 s of ``snntrain --help``
+    on two busy cores, for text configs/hydra/help/snntrain.yaml does not print (its groups come from
+    ``config_groups``). A template that names them (``--hydra-help``'s, or a user's own) gets Hydra's
+    listing as before."""
+    from hydra._internal.hydra import Hydra
+
+    get_help = Hydra.get_help
+    if getattr(get_help, "skips_unused_groups", False):
+        return
+
+    def lean_get_help(self, help_cfg, cfg, args_parser, resolve):
+        if "CONFIG_GROUPS" not in help_cfg.template:
+            self.format_config_groups = lambda predicate, compact=True: ""
+        return get_help(self, help_cfg, cfg, args_parser, resolve)
+
+    lean_get_help.skips_unused_groups = True
+    Hydra.get_help = lean_get_help

@@ -20,9 +20,8 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
+from snntrain.compress.config import NoCompressionConfig
 from snntrain.compress.layers import OUTSIDE, LayerTracker
-
-RECOMPUTE_ALIAS_HELP = "alias of trainer.recompute, kept for existing commands: true turns recomputation on"
 
 
 def tensor_bytes(t: torch.Tensor) -> int:
@@ -161,14 +160,6 @@ def saving(codec: Codec, meter: SavedTensorMeter, model: nn.Module) -> Iterator[
             yield tracker
     finally:
         tracker.remove()
-
-
-@dataclass
-class NoCompressionConfig:
-    """``compression=none``: saved tensors are kept as they are (and counted)."""
-
-    name: str = field(default="none", metadata={"help": "the option's name (compression=<name> selects it)"})
-    recompute: bool = field(default=False, metadata={"help": RECOMPUTE_ALIAS_HELP})
 
 
 def build_none(cfg: NoCompressionConfig) -> Codec:

@@ -8,12 +8,13 @@ restores the dtype, shape, strides and device, so gradients are bit-for-bit thos
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
-from snntrain.compress.base import RECOMPUTE_ALIAS_HELP, Codec, StoredForm
+from snntrain.compress.base import Codec, StoredForm
+from snntrain.compress.config import BitpackConfig
 
 
 def is_binary(t: torch.Tensor) -> bool:
@@ -78,14 +79,6 @@ class BitpackCodec(Codec):
 
     def pack(self, t: torch.Tensor, layer: str | None = None) -> torch.Tensor | StoredForm:
         return BitPacked.of(t) if is_binary(t) else t
-
-
-@dataclass
-class BitpackConfig:
-    """``compression=bitpack``: lossless 1-bit storage of binary saved tensors."""
-
-    name: str = field(default="bitpack", metadata={"help": "the option's name (compression=<name> selects it)"})
-    recompute: bool = field(default=False, metadata={"help": RECOMPUTE_ALIAS_HELP})
 
 
 def build_bitpack(cfg: BitpackConfig) -> BitpackCodec:

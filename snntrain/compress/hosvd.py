@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from snntrain.compress.base import RECOMPUTE_ALIAS_HELP, Codec, StoredForm, tensor_bytes
+from snntrain.compress.base import Codec, StoredForm, tensor_bytes
 from snntrain.compress.bitpack import BitPacked, is_binary
-from snntrain.core.checks import in_unit_interval, one_of, require
+from snntrain.compress.config import HOSVDConfig
 from snntrain.core.errors import ConfigError
 from snntrain.layers import weight_layers
 
@@ -141,28 +141,6 @@ class HOSVDCodec(Codec):
             return t
         tucker = hosvd(t, self.eps)
         return tucker if tucker.nbytes < tensor_bytes(t) else t
-
-
-@dataclass
-class HOSVDConfig:
-    """``compression=hosvd compression.eps=0.8``: see the module docstring."""
-
-    name: str = field(default="hosvd", metadata={"help": "the option's name (compression=<name> selects it)"})
-    eps: float = field(default=0.8, metadata={"help": "explained-variance share kept per mode, in (0, 1]; ‖A−Â‖² ≤ 4(1−ε)‖A‖²"})
-    min_numel: int = field(default=1024, metadata={"help": "smaller tensors are kept as they are"})
-    layers: list[str] = field(default_factory=list, metadata={"help": "module names (as printed by the model, e.g. [body.0, body.3]); [] = every module in the scope"})
-    spikes: str = field(default="none", metadata={"help": "none: binary tensors are decomposed too | bitpack: binary tensors bit-packed, losslessly"})
-    recompute: bool = field(default=False, metadata={"help": RECOMPUTE_ALIAS_HELP})
-    scope: str = field(default="weight_inputs", metadata={"help": (
-        "weight_inputs: only the inputs conv/linear layers save for their weight gradient (the paper's) | all: every saved "
-        "float tensor (also each neuron's u - θ, BatchNorm inputs, rate-BP's records)"
-    )})
-
-    def __post_init__(self) -> None:
-        in_unit_interval("compression.eps", self.eps)
-        require(self.min_numel >= 0, "compression.min_numel", self.min_numel, "it must be >= 0")
-        one_of("compression.spikes", self.spikes, ["none", "bitpack"])
-        one_of("compression.scope", self.scope, ["weight_inputs", "all"])
 
 
 def build_hosvd(cfg: HOSVDConfig) -> HOSVDCodec:

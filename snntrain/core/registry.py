@@ -27,6 +27,8 @@ def _components() -> dict[str, dict[str, Component]]:
 
 
 _REGISTRY = _components()
+GROUPS = list(_REGISTRY)
+"""The config groups of a run, in the catalog's order (the order ``typed_groups`` checks them in)."""
 
 
 def register_schemas() -> None:
@@ -78,6 +80,15 @@ def typed(group: str, node: DictConfig | dict) -> Any:
     cfg = merged(group, schema, values) if schema is not None else targets.plain_config(path, values)
     targets.check_config(group, path, cfg)
     return cfg
+
+
+def typed_groups(cfg: DictConfig) -> dict[str, Any]:
+    """Every group of a composed run config as its dataclass (``typed``), after ``T`` and ``seed``: the
+    errors the config alone shows, found before torch is imported (the schemas need none)."""
+    T, seed = cfg.T, cfg.seed
+    require(isinstance(T, int) and not isinstance(T, bool) and T > 0, "T", T, "the number of time steps must be an integer > 0")
+    require(isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2**32, "seed", seed, "it must be an integer in [0, 2^32)")
+    return {group: typed(group, cfg[group]) for group in GROUPS}
 
 
 def merged(group: str, schema: type, values: dict) -> Any:

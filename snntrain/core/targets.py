@@ -40,7 +40,7 @@ RETURNS = {
     "scheduler": ("(cfg, optimizer, max_epochs)", "a torch.optim.lr_scheduler.LRScheduler", "torch.optim.lr_scheduler:LRScheduler"),
     "logger": ("(cfg, run_dir, enabled)", "a snntrain.engine.logger.RunLogger", "snntrain.engine.logger:RunLogger"),
 }
-CONFIG_BASE = {"dataset": "snntrain.data.base:DatasetConfig"}  # the keys the trainer reads from every dataset config
+CONFIG_BASE = {"dataset": "snntrain.data.config:DatasetConfig"}  # the keys the trainer reads from every dataset config
 TARGET_OVERRIDE = re.compile(rf"^[A-Za-z_]\w*\.{TARGET}=")
 
 

@@ -13,55 +13,13 @@ AutoAugment comes between them). AutoAugment is torchvision's, one sample at a t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from snntrain.core.checks import one_of, require
+from snntrain.data.config import AugmentConfig
 from snntrain.data.warp import warp
-
-AUTOAUGMENT_POLICIES = [None, "cifar10", "imagenet", "svhn"]
-
-
-@dataclass
-class AugmentConfig:
-    """``dataset.augment.*``: what to do to each training sample (evaluation never augments); all off by default."""
-
-    scale: float = field(default=0.0, metadata={"help": "stretch each axis about the centre by up to this % of the image (HM2-BP's SCALE; zoom in only while rotation is on); 0 = off"})
-    rotation: float = field(default=0.0, metadata={"help": "rotate by up to this many degrees either way (HM2-BP's ROTATION); 0 = off"})
-    elastic: float = field(default=0.0, metadata={"help": "elastic distortion of this strength, sigma 4 px (HM2-BP's DISTORTION); 0 = off"})
-    flip: bool = field(default=False, metadata={"help": "mirror left-right (the last dim) with probability 0.5"})
-    roll: int = field(default=0, metadata={"help": "circular shift of H and W by independent integers in [-roll, roll]; 0 = off"})
-    crop_padding: int = field(default=0, metadata={"help": "zero-pad this many px per side, crop a random H x W window (torchvision RandomCrop(padding=...)); 0 = off"})
-    cutout: int = field(default=0, metadata={"help": "zero one square of this side, centre uniform over the image, clipped at the borders (Cutout); 0 = off"})
-    autoaugment: str | None = field(default=None, metadata={"help": "torchvision AutoAugment policy, after flip/roll and before Cutout, for RGB images only: cifar10 | imagenet | svhn; null = off"})
-
-    def __post_init__(self) -> None:
-        for key in ("scale", "rotation", "elastic", "roll", "crop_padding", "cutout"):
-            value = getattr(self, key)
-            require(value >= 0, f"dataset.augment.{key}", value, "it must be >= 0 (0 switches it off)")
-        one_of("dataset.augment.autoaugment", self.autoaugment, AUTOAUGMENT_POLICIES)
-
-    def enabled(self) -> list[str]:
-        """The keys switched on."""
-        return [f.name for f in fields(self) if getattr(self, f.name)]
-
-    def check_input(self, input_shape: tuple[int, ...]) -> None:
-        """Refuse augmentation of inputs that have no [C, H, W] image (e.g. flat feature vectors), and
-        AutoAugment of anything but RGB images [3, H, W]."""
-        off = {"flip": "false", "autoaugment": "null"}
-        for key in self.enabled():
-            require(
-                len(input_shape) >= 3, f"dataset.augment.{key}", getattr(self, key),
-                f"this dataset's samples have shape {list(input_shape)}, and augmentation needs images "
-                f"[C, H, W]; set dataset.augment.{key}={off.get(key, 0)}",
-            )
-        require(
-            self.autoaugment is None or (len(input_shape) == 3 and input_shape[0] == 3), "dataset.augment.autoaugment",
-            self.autoaugment, f"this dataset's samples have shape {list(input_shape)}, and AutoAugment's policies are "
-            "for RGB images [3, H, W]; set dataset.augment.autoaugment=null",
-        )
 
 
 @dataclass

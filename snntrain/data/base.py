@@ -3,52 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 import torch
 
-from snntrain.core.checks import in_unit_interval, one_of, require
 from snntrain.core.errors import DatasetError
-from snntrain.data.augment import AugmentConfig
-
-
-@dataclass
-class DatasetConfig:
-    """Keys shared by every ``dataset=...`` option. ``ENCODERS``: the encoders its samples suit;
-    ``SPLIT_KEYS``: the keys that decide how many samples each split gets."""
-
-    ENCODERS: ClassVar[tuple[str, ...]] = ("direct", "poisson")
-    SPLIT_KEYS: ClassVar[tuple[str, ...]] = ("dataset.root", "dataset.val_fraction")
-
-    name: str = field(default="", metadata={"help": "the option's name (dataset=<name> selects it)"})
-    root: str = field(default="data", metadata={"help": "folder holding the data (digits, synthetic: unused)"})
-    download: bool = field(default=False, metadata={"help": "fetch the files into root when they are absent (torchvision; Tonic for event data, MD5-checked); not ImageNet"})
-    batch_size: int = field(default=64, metadata={"help": "training samples per batch (per process under torchrun)"})
-    eval_batch_size: int = field(default=256, metadata={"help": "samples per evaluation batch (validation and test)"})
-    val_fraction: float = field(default=0.1, metadata={"help": "share of the training split held out, stratified, to select best.pt; 0: none (best.pt is then selected on test, labelled so)"})
-    encoder: str = field(default="direct", metadata={"help": "direct (analog input every step) | poisson (Bernoulli spikes)"})
-    poisson_scale: float = field(default=1.0, metadata={"help": "encoder=poisson only: spike probability per step = poisson_scale × pixel (HM2-BP: pixel/(5.5*255) is 0.1818)"})
-    augment: AugmentConfig = field(default_factory=AugmentConfig, metadata={"help": (
-        "training batches only (evaluation never augments); each sample its own draw (event frames: the same for all "
-        "T), in the loader, on the batch as stored (uint8 images: before normalisation, so the zeros of crop_padding "
-        "and cutout are black)"
-    )})
-    loader_workers: int = field(default=0, metadata={"help": "processes that read (and augment) batches ahead of the step; 0: in the training process"})
-
-    def __post_init__(self) -> None:
-        require(self.loader_workers >= 0, "dataset.loader_workers", self.loader_workers, "it must be >= 0 (0 reads in the training process)")
-        require(self.batch_size > 0, "dataset.batch_size", self.batch_size, "it must be > 0")
-        require(self.eval_batch_size > 0, "dataset.eval_batch_size", self.eval_batch_size, "it must be > 0")
-        require(0.0 <= self.val_fraction < 1.0, "dataset.val_fraction", self.val_fraction, "it must be in [0, 1)")
-        one_of("dataset.encoder", self.encoder, self.ENCODERS)
-        in_unit_interval("dataset.poisson_scale", self.poisson_scale)
-        require(
-            self.encoder == "poisson" or self.poisson_scale == DatasetConfig.poisson_scale, "dataset.poisson_scale", self.poisson_scale,
-            f"it scales the poisson encoder's spike probability, and dataset.encoder={self.encoder}; "
-            f"set dataset.encoder=poisson, or leave it at {DatasetConfig.poisson_scale}",
-        )
+from snntrain.data.config import DatasetConfig
 
 
 @dataclass(frozen=True)

@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import ClassVar
-
 import numpy as np
 import torch
 
-from snntrain.core.checks import require
-from snntrain.data.base import DataBundle, DatasetConfig, DatasetInfo, Split, stratified_split
+from snntrain.data.base import DataBundle, DatasetInfo, Split, stratified_split
+from snntrain.data.config import DigitsConfig
 
 INFO = DatasetInfo(input_shape=(1, 8, 8), num_classes=10)
-
-
-@dataclass
-class DigitsConfig(DatasetConfig):
-    SPLIT_KEYS: ClassVar[tuple[str, ...]] = ("dataset.test_fraction", "dataset.val_fraction")
-    name: str = "digits"
-    batch_size: int = 32
-    eval_batch_size: int = 512
-    test_fraction: float = field(default=0.2, metadata={"help": "share of the images in the fixed, stratified test split (the same for every seed)"})
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        require(0.0 < self.test_fraction < 1.0, "dataset.test_fraction", self.test_fraction, "it must be in (0, 1)")
 
 
 class Digits:

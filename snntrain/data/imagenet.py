@@ -25,47 +25,21 @@ import math
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
 
 import numpy as np
 import torch
 from PIL import Image
 
-from snntrain.core.checks import require
 from snntrain.core.errors import DatasetError
 from snntrain.data.base import DataBundle, DatasetInfo, Split, stratified_split
-from snntrain.data.vision import ColourImagesConfig, image_scaling
+from snntrain.data.config import ImageNetConfig
+from snntrain.data.vision import image_scaling
 
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)
 CROP_SCALE = (0.08, 1.0)  # RandomResizedCrop's defaults: share of the area, aspect ratio range
 CROP_RATIO = (3 / 4, 4 / 3)
-
-
-@dataclass
-class ImageNetConfig(ColourImagesConfig):
-    """``dataset=imagenet``: ``image_size`` (crop side), ``workers`` (decoding threads per batch), ``loader_workers``
-    (processes decoding batches ahead of the step), ``num_classes`` (class folders)."""
-
-    SPLIT_KEYS: ClassVar[tuple[str, ...]] = ("dataset.root", "dataset.num_classes", "dataset.val_fraction")
-    name: str = "imagenet"
-    root: str = "data/imagenet"
-    batch_size: int = 256
-    eval_batch_size: int = 250
-    val_fraction: float = field(default=0.0, metadata={"help": "share of train/ held out (stratified) to select best.pt (0.01 = 12,811 images); val/ is the test split"})
-    image_size: int = field(default=224, metadata={"help": "crop side: train RandomResizedCrop(image_size) + flip; eval Resize(image_size·256/224) + CenterCrop(image_size)"})
-    workers: int = field(default=4, metadata={"help": "JPEG decoding threads per batch"})
-    loader_workers: int = field(default=4, metadata={"help": "processes decoding batches ahead of the training step (about 230 images per CPU-second each thread)"})
-    num_classes: int = field(default=1000, metadata={"help": "class folders expected under train/ and val/ (set it for a subset)"})
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        require(not self.download, "dataset.download", self.download, "ImageNet cannot be downloaded automatically (it needs an image-net.org account); set dataset.download=false and point dataset.root at your copy")
-        require(self.image_size >= 8, "dataset.image_size", self.image_size, "it must be >= 8 pixels")
-        require(self.workers >= 1, "dataset.workers", self.workers, "it must be >= 1 thread")
-        require(self.num_classes > 1, "dataset.num_classes", self.num_classes, "it must be > 1")
 
 
 def random_resized_crop_box(width: int, height: int, rng: np.random.Generator) -> tuple[int, int, int, int]:

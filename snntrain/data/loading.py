@@ -25,8 +25,9 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from snntrain.data.augment import AugmentConfig, augment, batch_generator
+from snntrain.data.augment import augment, batch_generator
 from snntrain.data.base import Split
+from snntrain.data.config import AugmentConfig
 
 BatchRef = tuple[int, int, np.ndarray]
 """(epoch, batch number in the epoch, sorted sample indices of this rank)."""

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import torch
 
 from snntrain.core.errors import SnntrainError
-from snntrain.data.base import DataBundle, DatasetConfig
+from snntrain.data.base import DataBundle
+from snntrain.data.config import DatasetConfig
 from snntrain.data.encoders import ENCODERS
 from snntrain.data.loading import BatchLoader
 

@@ -8,36 +8,14 @@ stand in for an image set that is normalised.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import ClassVar
-
 import numpy as np
 import torch
 
-from snntrain.core.checks import require
 from snntrain.data.base import DataBundle, DatasetInfo, Split
-from snntrain.data.vision import ImagesConfig, float_normalisation
+from snntrain.data.config import SyntheticConfig
+from snntrain.data.vision import float_normalisation
 
 OWN_MEAN, OWN_STD = 0.5, (1 / 24) ** 0.5  # of 0.5·U(0, 1) + 0.5·U(0, 1)
-
-
-@dataclass
-class SyntheticConfig(ImagesConfig):
-    SPLIT_KEYS: ClassVar[tuple[str, ...]] = ("dataset.train_size", "dataset.test_size", "dataset.val_fraction")
-    name: str = "synthetic"
-    batch_size: int = 32
-    eval_batch_size: int = 64
-    input_shape: list[int] = field(default_factory=lambda: [1, 8, 8], metadata={"help": "[C, H, W] for images, or [features]"})
-    num_classes: int = field(default=10, metadata={"help": "classes, one fixed input pattern each"})
-    train_size: int = field(default=256, metadata={"help": "training samples (the validation share included)"})
-    test_size: int = field(default=64, metadata={"help": "test samples"})
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        require(len(self.input_shape) > 0 and all(n > 0 for n in self.input_shape), "dataset.input_shape", self.input_shape, "positive sizes, e.g. [3, 32, 32]")
-        require(self.num_classes > 1, "dataset.num_classes", self.num_classes, "it must be > 1")
-        require(self.train_size > 0, "dataset.train_size", self.train_size, "it must be > 0")
-        require(self.test_size > 0, "dataset.test_size", self.test_size, "it must be > 0")
 
 
 class Synthetic:

@@ -10,15 +10,22 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from snntrain.core.checks import require
 from snntrain.core.errors import DatasetError
-from snntrain.data.base import DataBundle, DatasetConfig, DatasetInfo, Split, stratified_split
+from snntrain.data.base import DataBundle, DatasetInfo, Split, stratified_split
+from snntrain.data.config import (
+    CIFAR10Config,
+    CIFAR100Config,
+    FashionMNISTConfig,
+    ImagesConfig,
+    MNISTConfig,
+    Statistics,
+)
 
 IDX_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -48,72 +55,6 @@ def find_idx(root: Path, folder: str, stem: str) -> Path | None:
             if (directory / name).is_file():
                 return directory / name
     return None
-
-
-Statistics = tuple[tuple[float, ...], tuple[float, ...]]
-
-
-@dataclass
-class ImagesConfig(DatasetConfig):
-    """Keys of the image datasets: per-channel normalisation of each batch after augmentation."""
-
-    normalize: bool = field(default=False, metadata={"help": "(x - mean) / std per channel, per batch after augmentation (direct encoding only: poisson needs false)"})
-    mean: list[float] | None = field(default=None, metadata={"help": "the per-channel mean normalize uses, e.g. [0.4914, 0.4822, 0.4465]; null: the dataset's own"})
-    std: list[float] | None = field(default=None, metadata={"help": "the per-channel std normalize uses (set with mean), e.g. [0.2023, 0.1994, 0.2010]; null: the dataset's own"})
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        require(
-            not (self.normalize and self.encoder == "poisson"), "dataset.normalize", self.normalize,
-            "the poisson encoder needs intensities in [0, 1], which normalised pixels are not; set dataset.normalize=false",
-        )
-        require((self.mean is None) == (self.std is None), "dataset.mean", self.mean, "give dataset.mean and dataset.std together, or neither")
-        require(self.normalize or self.mean is None, "dataset.mean", self.mean, "it is used only with dataset.normalize=true; set that, or leave it null")
-        require(self.std is None or all(v > 0 for v in self.std), "dataset.std", self.std, "every value must be > 0")
-
-    def statistics(self, own: Statistics) -> Statistics | None:
-        """The (mean, std) to normalise with: the configured ones, else the dataset's ``own``; None without normalize."""
-        if not self.normalize:
-            return None
-        if self.mean is None or self.std is None:
-            return own
-        channels = len(own[0])
-        require(
-            len(self.mean) == channels and len(self.std) == channels, "dataset.mean", self.mean,
-            f"give one value per channel ({channels}) in dataset.mean and dataset.std",
-        )
-        return tuple(self.mean), tuple(self.std)
-
-
-@dataclass
-class MNISTConfig(ImagesConfig):
-    name: str = "mnist"
-    eval_batch_size: int = 1000
-
-
-@dataclass
-class FashionMNISTConfig(ImagesConfig):
-    name: str = "fashion_mnist"
-    eval_batch_size: int = 1000
-
-
-@dataclass
-class ColourImagesConfig(ImagesConfig):
-    """Keys of the colour-image datasets (CIFAR, ImageNet), whose uint8 batches become floats after augmentation."""
-
-    normalize: bool = True
-
-
-@dataclass
-class CIFAR10Config(ColourImagesConfig):
-    name: str = "cifar10"
-    batch_size: int = 128
-    eval_batch_size: int = 500
-
-
-@dataclass
-class CIFAR100Config(CIFAR10Config):
-    name: str = "cifar100"
 
 
 MNIST_STATISTICS: Statistics = ((0.1307,), (0.3081,))

@@ -30,7 +30,7 @@ BatchNorm running statistics are broadcast from rank 0 after each step (as DDP's
 
 Evaluation is sharded the same way; the counts of correct and seen samples are summed over ranks,
 so every rank gets the same accuracy, and the same best-checkpoint decision. Rank 0 alone writes:
-console, TensorBoard, checkpoints, ``metrics.json``; ``rank_overrides`` keeps Hydra's ``.hydra/``
+console, TensorBoard, checkpoints, ``metrics.json``; ``ranks.rank_overrides`` keeps Hydra's ``.hydra/``
 and ``train.log`` to rank 0 as well. Each rank draws its own random numbers (Poisson encoding,
 dropout) from ``seed + rank``; a checkpoint holds every rank's generator state (gathered to rank 0
 when it saves), and a resumed run gives each rank its own back.
@@ -45,7 +45,6 @@ itself notices a dead worker within its monitor interval (0.1 s), sends SIGTERM 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -57,6 +56,7 @@ import torch.distributed as dist
 from torch import nn
 
 from snntrain.core.errors import SnntrainError
+from snntrain.engine.ranks import env_rank
 
 BUCKET_BYTES = 25 * 2**20
 
@@ -80,18 +80,6 @@ def peers_answering(what: str) -> Iterator[None]:
             "stopped answering (one that hangs is given up on after trainer.dist_timeout_s); its own output says why. "
             "Resume the job with trainer.resume=auto and the same hydra.run.dir."
         ) from None
-
-
-def env_rank() -> tuple[int, int, int]:
-    """``(rank, local_rank, world_size)`` from torchrun's environment; ``(0, 0, 1)`` without it."""
-    return int(os.environ.get("RANK", 0)), int(os.environ.get("LOCAL_RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
-
-
-def rank_overrides() -> list[str]:
-    """Hydra overrides that keep ranks > 0 from writing ``.hydra/`` and ``train.log``."""
-    if env_rank()[0] == 0:
-        return []
-    return ["hydra.output_subdir=null", "hydra/job_logging=disabled", "hydra/hydra_logging=disabled"]
 
 
 @contextmanager

@@ -6,7 +6,8 @@
 
 Log lines reach the terminal through ``CONSOLE``, the console the progress bars draw on
 (``ConsoleHandler``), so that a line printed during training lands above the live bar;
-``train.log`` is plain text.
+``train.log`` is plain text (both handlers are in ``engine/console.py``, torch-free: Hydra sets them
+up before the config is checked).
 
 The logs are not what a run must leave (its checkpoints and ``metrics.json`` are): a failed write
 to one (full disk, no permission, a vanished folder) gives one warning naming the file and the
@@ -17,19 +18,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 
 import torch
 from rich.console import Console
-from rich.logging import RichHandler
 from rich.table import Table
 
-from snntrain.core.checks import require
 from snntrain.core.errors import StorageError
+from snntrain.engine.config import CSVConfig, LoggerConfig, NoLoggerConfig, TensorBoardConfig
+from snntrain.engine.console import CONSOLE
 from snntrain.engine.plots import FOLDER as PLOTS
 from snntrain.engine.plots import SpikeSample, write_plots
 from snntrain.engine.sinks import METRICS_CSV, STEPS_CSV, EpochCSV, Sink, StepCSV, TensorBoardSink
@@ -37,59 +36,8 @@ from snntrain.storage import describe, os_error_in
 
 log = logging.getLogger("snntrain")
 
-CONSOLE = Console()
-"""The run's console: log lines, progress bars and the summary table, on stdout."""
-
 SPLITS = ("train", "val", "test")
 FINAL_METRICS = ("test_acc", "best_val_acc", "test_acc_at_best_val", "best_test_acc", "final_train_loss")
-
-
-@dataclass
-class LoggerConfig:
-    """The keys every ``logger=...`` has."""
-
-    csv: bool = field(default=False, metadata={"help": "also metrics.csv (a row an epoch) and steps.csv (a row every log_every_n_steps) in the run dir"})
-    log_every_n_steps: int = field(default=50, metadata={"help": "the per-step curve (train/loss_step): one point every N training steps"})
-    plots: bool = field(default=True, metadata={"help": "plots/*.png beside metrics.json at the end (matplotlib: pip install -e .[report])"})
-
-    def __post_init__(self) -> None:
-        require(self.log_every_n_steps >= 1, "logger.log_every_n_steps", self.log_every_n_steps, "it must be >= 1")
-
-
-@dataclass
-class TensorBoardConfig(LoggerConfig):
-    """``logger=tensorboard``: scalars, images and the HParams view under ``<run dir>/tensorboard``."""
-
-    name: str = field(default="tensorboard", metadata={"help": "the option's name (logger=<name> selects it)"})
-    subdir: str = field(default="tensorboard", metadata={"help": "the TensorBoard folder inside the run dir"})
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        path = PurePath(self.subdir)
-        require(
-            self.subdir.strip() != "" and not path.is_absolute() and ".." not in path.parts, "logger.subdir", self.subdir,
-            "a folder inside the run dir, e.g. tensorboard (not empty, not absolute, no ..)",
-        )
-
-
-@dataclass
-class NoLoggerConfig(LoggerConfig):
-    """``logger=none``: console and train.log only (unless ``logger.csv`` or ``logger.plots`` is set)."""
-
-    name: str = field(default="none", metadata={"help": "the option's name (logger=<name> selects it)"})
-    plots: bool = False
-
-
-@dataclass
-class CSVConfig(LoggerConfig):
-    """``logger=csv``: ``metrics.csv`` and ``steps.csv`` in the run dir, no TensorBoard."""
-
-    name: str = field(default="csv", metadata={"help": "the option's name (logger=<name> selects it)"})
-    csv: bool = True
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        require(self.csv, "logger.csv", self.csv, "logger=csv writes the CSV files; for none, choose logger=none")
 
 
 class RunLogger:
@@ -218,52 +166,6 @@ def command_line_params(config: dict[str, Any]) -> dict[str, bool | int | float 
             value = value.get(part) if isinstance(value, dict) else None
         params[key] = value if isinstance(value, (bool, int, float, str)) else text
     return params
-
-
-class ConsoleHandler(logging.Handler):
-    """The console half of the job logging (configs/hydra/job_logging/snntrain.yaml): every line goes
-    through ``CONSOLE``, so it prints above a live progress bar. On a terminal, rich's columns (time,
-    level, message); elsewhere (a pipe, a file, CI) the line as its formatter writes it, never wrapped."""
-
-    def __init__(self, level: int | str = logging.NOTSET) -> None:
-        super().__init__(level)
-        self.rich = RichHandler(console=CONSOLE, show_path=False, log_time_format="[%X]")
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if CONSOLE.is_terminal:
-            self.rich.handle(record)
-            return
-        try:
-            CONSOLE.print(self.format(record), markup=False, highlight=False, emoji=False, soft_wrap=True)
-        except Exception:
-            self.handleError(record)
-
-
-class RunLogFile(logging.FileHandler):
-    """``train.log`` (configs/hydra/job_logging/snntrain.yaml): opened at the first record; a failed
-    write warns once, closes the file and drops later records (module docstring)."""
-
-    def __init__(self, filename: str, mode: str = "a", encoding: str | None = None, delay: bool = True) -> None:
-        super().__init__(filename, mode, encoding, delay)
-        self.failed = False
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if self.failed:
-            return
-        try:
-            super().emit(record)  # opening the file (at the first record) is not guarded by logging itself
-        except Exception:
-            self.handleError(record)
-
-    def handleError(self, record: logging.LogRecord) -> None:
-        cause = os_error_in(sys.exc_info()[1])
-        if cause is None:
-            super().handleError(record)
-            return
-        self.failed = True
-        with contextlib.suppress(OSError):  # flushing what is buffered fails the same way
-            self.close()
-        log.warning(f"{describe(cause, Path(self.baseFilename), 'the run log')}. Training goes on; the log stops here, the checkpoints and metrics.json are still written.")
 
 
 def run_logger(cfg: LoggerConfig, run_dir: Path, enabled: bool, config: dict[str, Any] | None, sinks: Callable[[], list[Sink]]) -> RunLogger:

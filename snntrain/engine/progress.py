@@ -1,7 +1,7 @@
 """The training progress bar: one live bar, for the epoch in progress.
 
 A finished epoch's bar leaves the live display and is printed once, as a plain line above it; log
-lines printed through the same console (``engine/logger.py``'s ``ConsoleHandler``) land above the
+lines printed through the same console (``engine/console.py``'s ``ConsoleHandler``) land above the
 live bar too. Without this, every finished bar stays live and is drawn again at each refresh, and
 a line written past rich is glued to the bar it was drawn over.
 """

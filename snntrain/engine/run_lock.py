@@ -26,7 +26,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from snntrain import storage
 from snntrain.core.errors import SnntrainError, fail
-from snntrain.engine.distributed import env_rank
+from snntrain.engine.ranks import env_rank
 
 LOCK_NAME = ".snntrain.lock"
 HYDRA_FILES_BYTES = 16 * 1024  # Hydra's .hydra/*.yaml: about 5 KB (default run) to 8 KB (the longest row)

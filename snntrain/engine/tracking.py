@@ -10,39 +10,15 @@ from __future__ import annotations
 
 import importlib
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from snntrain.core.checks import one_of
 from snntrain.core.errors import SnntrainError, missing_extra
-from snntrain.engine.logger import LoggerConfig, RunLogger, run_logger
+from snntrain.engine.config import MLflowConfig, WandbConfig
+from snntrain.engine.logger import RunLogger, run_logger
 from snntrain.engine.sinks import Sink
-
-
-@dataclass
-class WandbConfig(LoggerConfig):
-    """``logger=wandb``: a Weights & Biases run, its files under ``<run dir>/wandb``."""
-
-    name: str = field(default="wandb", metadata={"help": "the option's name (logger=<name> selects it)"})
-    project: str = field(default="snntrain", metadata={"help": "the W&B project"})
-    entity: str | None = field(default=None, metadata={"help": "the W&B team or user; null: the account's default"})
-    mode: str = field(default="online", metadata={"help": "online | offline (sync later with `wandb sync`) | disabled"})
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        one_of("logger.mode", self.mode, ["online", "offline", "disabled"])
-
-
-@dataclass
-class MLflowConfig(LoggerConfig):
-    """``logger=mlflow``: an MLflow run in ``experiment``, at ``tracking_uri``."""
-
-    name: str = field(default="mlflow", metadata={"help": "the option's name (logger=<name> selects it)"})
-    tracking_uri: str | None = field(default=None, metadata={"help": "e.g. file:///abs/path/mlruns or http://host:5000; null: MLflow's default (MLFLOW_TRACKING_URI)"})
-    experiment: str = field(default="snntrain", metadata={"help": "the MLflow experiment"})
 
 
 def import_extra(module: str, extra: str, override: str):

@@ -21,7 +21,6 @@ from torch import nn
 
 from snntrain import storage
 from snntrain.compress import Codec, SavedTensorMeter, saving
-from snntrain.core.checks import one_of, positive, require
 from snntrain.core.errors import SnntrainError
 from snntrain.core.method import GradientMethod
 from snntrain.core.metrics import FILE as METRICS_FILE
@@ -29,6 +28,8 @@ from snntrain.core.metrics import RunMetrics
 from snntrain.core.spiking import SpikingModule, reset_states
 from snntrain.data.pipeline import InputPipeline
 from snntrain.engine import checkpoint, distributed, finetune, plots, resume
+from snntrain.engine.config import TrainerConfig
+from snntrain.engine.device import resolve_device
 from snntrain.engine.epoch_estimate import EpochEstimate
 from snntrain.engine.evaluation import correct_and_seen
 from snntrain.engine.layout import conv_memory_format
@@ -42,74 +43,8 @@ from snntrain.engine.training_memory import TrainingMemory
 log = logging.getLogger("snntrain")
 
 
-@dataclass
-class TrainerConfig:
-    """``trainer.*``: the loop's settings."""
-
-    name: str = field(default="default", metadata={"help": "the option's name (trainer=<name> selects it)"})
-    max_epochs: int = field(default=30, metadata={"help": "training epochs"})
-    device: str = field(default="auto", metadata={"help": "auto (cuda when present) | cpu | cuda"})
-    precision: str = field(default="32", metadata={"help": "32 | bf16 | 16 (autocast for conv/linear; neuron state stays float32)"})
-    channels_last: bool | None = field(default=None, metadata={"help": "conv weights and activations in NHWC; null: NHWC for conv models on the CPU (engine/layout.py)"})
-    grad_clip: float | None = field(default=None, metadata={"help": "max global gradient norm; null = no clipping"})
-    resume: str | None = field(default=None, metadata={"help": "null | auto (last.pt of this run dir) | path/to/checkpoint.pt"})
-    limit_batches: int | None = field(default=None, metadata={"help": "train batches per epoch (smoke runs); null = all"})
-    limit_eval_batches: int | None = field(default=None, metadata={"help": "evaluation batches per split (smoke runs); null = all"})
-    keep_checkpoints: int = field(default=1, metadata={"help": "epoch checkpoints kept (the newest), besides last.pt and best.pt"})
-    on_nonfinite: str = field(default="stop", metadata={"help": "a non-finite loss or gradient: stop | skip_batch"})
-    progress: bool = field(default=True, metadata={"help": "rich progress bar"})
-    init_from: str | None = field(default=None, metadata={"help": "checkpoint whose model weights start this run (weights only: fresh optimizer, epoch 0), or a NIR graph (docs/nir.md)"})
-    finetune_last: int | None = field(default=None, metadata={"help": "train only the last N conv/linear layers; earlier layers frozen, in eval mode"})
-    bn_eval: bool = field(default=False, metadata={"help": "every BatchNorm in eval mode while training (the HOSVD paper's fine-tuning: true)"})
-    dist_timeout_s: float = field(default=600.0, metadata={"help": "torchrun: seconds a collective waits for a rank that stopped answering (a dead one fails it at once)"})
-    recompute: bool = field(default=False, metadata={"help": "keep only each spiking block's input for backward and recompute the block there (exact; engine/recompute.py); alias: compression.recompute"})
-    threads: str = field(default="auto", metadata={"help": "intra-op CPU threads: auto (the CPUs this process may use, less those the load average keeps busy; engine/threads.py) or a count"})
-
-    def __post_init__(self) -> None:
-        require(self.max_epochs > 0, "trainer.max_epochs", self.max_epochs, "it must be > 0")
-        one_of("trainer.device", self.device, ["auto", "cpu", "cuda"])
-        one_of("trainer.precision", str(self.precision), ["32", "bf16", "16"])
-        require(self.grad_clip is None or self.grad_clip > 0, "trainer.grad_clip", self.grad_clip, "null or > 0")
-        require(self.limit_batches is None or self.limit_batches > 0, "trainer.limit_batches", self.limit_batches, "null or > 0")
-        require(self.limit_eval_batches is None or self.limit_eval_batches > 0, "trainer.limit_eval_batches", self.limit_eval_batches, "null or > 0")
-        require(self.keep_checkpoints >= 1, "trainer.keep_checkpoints", self.keep_checkpoints, "it must be >= 1")
-        one_of("trainer.on_nonfinite", self.on_nonfinite, ["stop", "skip_batch"])
-        positive("trainer.dist_timeout_s", self.dist_timeout_s)
-        require(
-            self.threads == "auto" or (self.threads.isdigit() and int(self.threads) >= 1), "trainer.threads", self.threads,
-            "auto, or a number of threads >= 1",
-        )
-        require(self.finetune_last is None or self.finetune_last >= 1, "trainer.finetune_last", self.finetune_last, "null (train every layer) or >= 1")
-        require(
-            self.finetune_last is None or self.init_from is not None, "trainer.finetune_last", self.finetune_last,
-            "fine-tuning needs the network to start from: set trainer.init_from=<checkpoint> (or finetune_last=null)",
-        )
-
-    def check_model(self, model: nn.Module) -> None:
-        """Refuse a device that is not there and settings this model would ignore (before any data is read).
-
-        ``bn_eval`` on a model without BatchNorm is only warned about: fine-tuning recipes set it
-        whatever the network (scripts/benchsuites/hosvd_accuracy.py on the digits CNN).
-        """
-        resolve_device(self.device)
-        if self.bn_eval and not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules()):
-            log.warning("trainer.bn_eval=true has no effect: this model has no BatchNorm layer to keep in eval mode.")
-        require(
-            not self.channels_last or any(p.dim() == 4 for p in model.parameters()), "trainer.channels_last",
-            self.channels_last, "it lays out convolutions, and this model has none; set it to false",
-        )
-
-
 def build_trainer_config(cfg: TrainerConfig) -> TrainerConfig:
     return cfg
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "cuda" and not torch.cuda.is_available():
-        raise SnntrainError("trainer.device=cuda but no CUDA device is visible; use trainer.device=auto or cpu.")
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(name)
 
 
 class NonFiniteError(SnntrainError):

@@ -6,16 +6,8 @@ so memory grows linearly with T.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from snntrain.core.method import GradientMethod, StepResult, plain_backward
-
-
-@dataclass
-class BPTTConfig:
-    """``method=bptt``."""
-
-    name: str = field(default="bptt", metadata={"help": "the option's name (method=<name> selects it)"})
+from snntrain.methods.configs import BPTTConfig
 
 
 class BPTT(GradientMethod):

@@ -17,8 +17,6 @@ is not the rate of pooled spikes: prefer average pooling (the paper's models use
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -31,28 +29,11 @@ from snntrain.core.capabilities import (
     layers_with,
     switched,
 )
-from snntrain.core.checks import one_of
 from snntrain.core.errors import ConfigError
 from snntrain.core.method import GradientMethod, StepResult, plain_backward
 from snntrain.core.spiking import SpikingModule
+from snntrain.methods.configs import RateBPConfig
 from snntrain.methods.time_chunks import run_in_chunks
-
-GRAD_SCALES = ["1", "1/T"]
-
-
-@dataclass
-class RateBPConfig:
-    """``method=ratebp method.grad_scale=1|1/T``."""
-
-    name: str = field(default="ratebp", metadata={"help": "the option's name (method=<name> selects it)"})
-    grad_scale: str = field(default="1", metadata={"help": (
-        "scale of the loss gradient: 1 | 1/T. The official code uses 1/T, which silently divides the learning rate "
-        "by T (SGD); 1 keeps optimizer.lr what it says. With Adam the choice barely matters. The rate-BP rows set 1/T, "
-        "with the official learning rate"
-    )})
-
-    def __post_init__(self) -> None:
-        one_of("method.grad_scale", self.grad_scale, GRAD_SCALES)
 
 
 class RateBP(GradientMethod):

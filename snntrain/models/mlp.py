@@ -3,32 +3,12 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 from torch import nn
 
-from snntrain.core.checks import one_of, require
 from snntrain.layers import Flatten, Linear
 from snntrain.models.base import NeuronFactory, SpikingNet
-
-
-@dataclass
-class MLPConfig:
-    """``model=mlp model.hidden=[800]``."""
-
-    name: str = field(default="mlp", metadata={"help": "the option's name (model=<name> selects it)"})
-    hidden: list[int] = field(default_factory=lambda: [800], metadata={"help": "hidden layer widths, each layer linear -> neuron"})
-    bias: bool = field(default=True, metadata={"help": "biases in the linear layers"})
-    readout: str = field(default="mean", metadata={"help": "mean: non-spiking linear readout averaged over T | spikes: spiking output layer"})
-    init: str = field(default="default", metadata={"help": "default (torch) | uniform (U(-1, 1), HM2-BP) | normal (weights N(0, 0.5²), biases 0: rate-BP VGG)"})
-
-    def __post_init__(self) -> None:
-        require(all(h > 0 for h in self.hidden), "model.hidden", self.hidden, "every width must be > 0")
-        one_of("model.readout", self.readout, ["mean", "spikes"])
-        one_of("model.init", self.init, INITS)
-
-
-INITS = ["default", "uniform", "normal"]
+from snntrain.models.config import MLPConfig
 
 
 def init_weights(net: nn.Module, scheme: str, conv_bound: float = 1.0) -> None:

@@ -24,12 +24,10 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
-from snntrain.core.checks import one_of, require
 from snntrain.layers import (
     Flatten,
     TimeAdaptiveAvgPool2d,
@@ -38,6 +36,7 @@ from snntrain.layers import (
     TimeMaxPool2d,
 )
 from snntrain.models.base import NeuronFactory, SpikingNet, image_channels
+from snntrain.models.config import ResNetConfig, SEWResNetConfig
 from snntrain.models.mlp import linear_stack
 
 
@@ -108,38 +107,6 @@ def stages(
             body.append(BasicBlock(channels, width, 2 if stage > 0 and b == 0 else 1, make_neuron, sew, conv_bias))
             channels = width
     return body
-
-
-@dataclass
-class ResNetConfig:
-    """``model=resnet19``: ``channels`` and ``blocks`` per stage, hidden ``fc`` widths, ``conv_bias``."""
-
-    name: str = field(default="resnet19", metadata={"help": "the option's name (model=<name> selects it)"})
-    channels: list[int] = field(default_factory=lambda: [128, 256, 512], metadata={"help": "output channels of each stage"})
-    blocks: list[int] = field(default_factory=lambda: [3, 3, 2], metadata={"help": "basic blocks in each stage"})
-    fc: list[int] = field(default_factory=lambda: [256], metadata={"help": "hidden FC widths before the readout (each followed by a neuron)"})
-    conv_bias: bool = field(default=False, metadata={"help": "a bias in every convolution: redundant before BatchNorm; the official rate-BP ResNet-19 has none, its SEW-ResNet-34 has them (+8,512 parameters)"})
-
-    def __post_init__(self) -> None:
-        require(len(self.channels) == len(self.blocks) > 0, "model.blocks", self.blocks, "one block count per entry of model.channels")
-        require(all(c > 0 for c in self.channels), "model.channels", self.channels, "every width must be > 0")
-        require(all(b > 0 for b in self.blocks), "model.blocks", self.blocks, "every count must be > 0")
-        require(all(w > 0 for w in self.fc), "model.fc", self.fc, "every width must be > 0")
-
-
-@dataclass
-class SEWResNetConfig(ResNetConfig):
-    """``model=sew_resnet34 model.connect=ADD|AND|IAND``; ``channels``/``blocks`` per stage, hidden ``fc`` widths."""
-
-    name: str = "sew_resnet34"
-    channels: list[int] = field(default_factory=lambda: [64, 128, 256, 512])
-    blocks: list[int] = field(default_factory=lambda: [3, 4, 6, 3])
-    fc: list[int] = field(default_factory=list)
-    connect: str = field(default="ADD", metadata={"help": "ADD (a + s) | AND (a * s) | IAND ((1 - a) * s); a: residual spikes, s: shortcut spikes"})
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        one_of("model.connect", self.connect, list(CONNECT))
 
 
 def spiking_resnet(

@@ -9,11 +9,9 @@ followed by a neuron) and the linear readout. Inputs: any [C, H, W] with H, W >=
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
 
 from torch import nn
 
-from snntrain.core.checks import require
 from snntrain.layers import (
     Flatten,
     TimeAdaptiveAvgPool2d,
@@ -22,20 +20,10 @@ from snntrain.layers import (
     TimeConv2d,
 )
 from snntrain.models.base import NeuronFactory, SpikingNet, image_channels
+from snntrain.models.config import VGGConfig
 from snntrain.models.mlp import linear_stack
 
 VGG11 = [64, "A", 128, 256, "A", 512, 512, "A", 512, "A", 512, 512]
-
-
-@dataclass
-class VGGConfig:
-    """``model=vgg11``; ``model.fc`` are the hidden widths between the features and the readout."""
-
-    name: str = field(default="vgg11", metadata={"help": "the option's name (model=<name> selects it)"})
-    fc: list[int] = field(default_factory=list, metadata={"help": "hidden FC widths before the readout (each followed by a neuron)"})
-
-    def __post_init__(self) -> None:
-        require(all(w > 0 for w in self.fc), "model.fc", self.fc, "every width must be > 0")
 
 
 def build_vgg11(cfg: VGGConfig, input_shape: tuple[int, ...], num_classes: int, neuron: NeuronFactory) -> SpikingNet:

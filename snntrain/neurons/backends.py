@@ -49,8 +49,6 @@ IMPLEMENTATIONS = {
     ("cuba", "torch"): "snntrain.neurons.dynamics.cuba:cuba_multistep",
     ("cuba", "triton"): "snntrain.neurons.kernels.cuba_triton:cuba_multistep_triton",
 }
-CHOICES = {"lif": ["auto", "torch", "triton", "compile"], "cuba": ["auto", "torch", "triton"]}
-"""The ``neuron.backend`` values of each dynamics (``scan`` is ``auto``'s, not a config choice)."""
 CPU_COMPILE_MIN_NUMEL = 1 << 20
 CPU_COMPILE_MAX_STEPS = 64
 

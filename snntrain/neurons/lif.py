@@ -3,55 +3,13 @@ and their torch reference are in ``dynamics/lif.py``, the backends that run them
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import torch
 
 from snntrain.core.capabilities import RATE, RECORD, RateRecording, SurrogateGradient
-from snntrain.core.checks import one_of, positive, require
 from snntrain.core.spiking import SpikingModule
 from snntrain.neurons import backends
+from snntrain.neurons.config import LIFConfig
 from snntrain.neurons.eligibility import RateRecord, record_lif
-from snntrain.neurons.surrogate import SURROGATES
-
-DEFAULT_TAU = 2.0
-
-
-@dataclass
-class LIFConfig:
-    """``neuron=lif``. The leak lambda comes from ``tau`` (lambda = 1 - 1/tau; ``DEFAULT_TAU`` when
-    neither is set) or from ``decay`` directly; setting both is an error, since one would be ignored."""
-
-    name: str = field(default="lif", metadata={"help": "the option's name (neuron=<name> selects it)"})
-    tau: float | None = field(default=None, metadata={"help": f"membrane time constant τ: λ = 1 - 1/τ (null: τ = DEFAULT_TAU = {DEFAULT_TAU:g}, unless decay is set)"})
-    decay: float | None = field(default=None, metadata={"help": "or set λ directly, e.g. 0.2 as in rate-BP (setting both tau and decay is an error)"})
-    threshold: float = field(default=1.0, metadata={"help": "firing threshold θ: s = H(u - θ)"})
-    reset: str = field(default="soft", metadata={"help": "soft (v -= θ s) | hard (v = 0 on a spike)"})
-    detach_reset: bool = field(default=True, metadata={"help": "no gradient through the reset term"})
-    surrogate: str = field(default="sigmoid", metadata={"help": "surrogate gradient of the spike: sigmoid | atan | triangle"})
-    alpha: float = field(default=4.0, metadata={"help": "surrogate sharpness"})
-    backend: str = field(default="auto", metadata={"help": "auto | torch | triton | compile"})
-
-    def __post_init__(self) -> None:
-        require(
-            self.tau is None or self.decay is None, "neuron.tau", self.tau,
-            f"neuron.decay={self.decay} sets the leak already; set one of them (the other null)",
-        )
-        if self.tau is not None:
-            require(self.tau >= 1.0, "neuron.tau", self.tau, "it must be >= 1 (lambda = 1 - 1/tau)")
-        if self.decay is not None:
-            require(0.0 <= self.decay <= 1.0, "neuron.decay", self.decay, "it must be in [0, 1]")
-        positive("neuron.threshold", self.threshold)
-        one_of("neuron.reset", self.reset, ["soft", "hard"])
-        one_of("neuron.surrogate", self.surrogate, sorted(SURROGATES))
-        positive("neuron.alpha", self.alpha)
-        one_of("neuron.backend", self.backend, backends.CHOICES["lif"])
-
-    @property
-    def lam(self) -> float:
-        if self.decay is not None:
-            return self.decay
-        return 1.0 - 1.0 / (self.tau if self.tau is not None else DEFAULT_TAU)
 
 
 class LIF(RateRecording, SurrogateGradient, SpikingModule):

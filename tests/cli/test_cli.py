@@ -35,7 +35,7 @@ def test_default_run_reaches_95_percent_from_any_directory(tmp_path):
 
 
 def test_help_lists_the_groups(tmp_path):
-    from snntrain.app import GROUPS
+    from snntrain.core.registry import GROUPS
     from tests.cli.test_config import CONFIGS
 
     out = run_cli(["--help"], cwd=tmp_path).stdout

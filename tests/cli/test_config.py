@@ -8,11 +8,12 @@ from omegaconf.errors import ConfigKeyError, ValidationError
 
 import snntrain
 from snntrain import app as run
+from snntrain.core import registry
 from snntrain.core.errors import ConfigError
 from tests.conftest import compose_config
 
 CONFIGS = Path(snntrain.__file__).resolve().parents[1] / "configs"
-GROUPS = [g for g in run.GROUPS]
+GROUPS = list(registry.GROUPS)
 
 
 def group_options():

@@ -92,7 +92,7 @@ def cases() -> Iterator[tuple[list[str], str, object]]:
     """(overrides that select the option, key, probe) for each field, probed once per class that declares it."""
     yield from ((["model=mlp"], key, value) for key in ("T", "seed") for value in PROBES[int])
     probed = set()
-    for group in run.GROUPS:
+    for group in registry.GROUPS:
         for name in registry.options(group):
             base = [f"{group}={name}", *COMPANIONS.get((group, name), [])]
             for path, kind, declaring in leaf_fields(registry.entry(group, name).config_cls, ""):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import logging
 
+from snntrain.engine.console import RunLogFile
 from snntrain.engine.logger import (
     CSVConfig,
-    RunLogFile,
     TensorBoardConfig,
     build_csv,
     build_tensorboard,

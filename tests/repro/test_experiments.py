@@ -20,8 +20,7 @@ PAPER_ROWS = [n for n in EXPERIMENTS if n.startswith(("hm2bp_", "ratebp_", "ones
 
 @pytest.mark.parametrize("name", EXPERIMENTS)
 def test_experiment_composes_and_validates(name):
-    from snntrain.app import GROUPS
-    from snntrain.core.registry import typed
+    from snntrain.core.registry import GROUPS, typed
 
     cfg = compose_config([f"experiment={name}"])
     if needs_starting_weights(cfg):  # a fine-tuning row: valid once told which network to start from

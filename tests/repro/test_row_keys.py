@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-import snntrain.app as run_module
 import snntrain.core.registry as registry
 from snntrain.app import plan, train
 from snntrain.core.errors import ConfigError
@@ -90,7 +89,6 @@ class ReadRecorder:
             return self.wrap(original(group, node), group)
 
         monkeypatch.setattr(registry, "typed", typed)
-        monkeypatch.setattr(run_module, "typed", typed)
 
 
 @pytest.mark.slow

@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from snntrain.core.errors import DatasetError
+from snntrain.data.events.config import SENSOR_SIZE
 from snntrain.data.events.reader import EVENT_DTYPE, EventFileError, checked
 
-SENSOR_SIZE = 128
 HEADER_START = b"#!AER-DAT"
 PAIR_BYTES = 8
 X_MASK, X_SHIFT = 0x00FE, 1

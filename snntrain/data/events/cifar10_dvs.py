@@ -14,19 +14,20 @@ sensor binned down to ``size`` x ``size`` (48). They are cached like N-MNIST's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
 
 import numpy as np
 
-from snntrain.core.checks import require
 from snntrain.core.errors import DatasetError
 from snntrain.data.base import DatasetInfo
 from snntrain.data.events import archive
-from snntrain.data.events.aedat import SENSOR_SIZE, read_recording
-from snntrain.data.events.dataset import EventDataset, EventDatasetConfig, Listing, class_recordings
-from snntrain.data.events.framing import FrameSpec, FramingConfig
+from snntrain.data.events.aedat import read_recording
+from snntrain.data.events.config import (
+    SENSOR_SIZE,
+    CIFAR10DVSConfig,
+)
+from snntrain.data.events.dataset import EventDataset, Listing, class_recordings
+from snntrain.data.events.framing import FrameSpec
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 SUFFIXES = (".aedat", ".aedat4")
@@ -36,27 +37,6 @@ WHERE_FROM = (
     "per class: put them in dataset.root); Tonic's copy (CIFAR10DVS.zip, AEDAT 4) is fetched with "
     "dataset.download=true."
 )
-
-
-@dataclass
-class CIFAR10DVSConfig(EventDatasetConfig):
-    SPLIT_KEYS: ClassVar[tuple[str, ...]] = ("dataset.root", "dataset.train_fraction", "dataset.on_bad_file", "dataset.val_fraction")
-    name: str = "cifar10_dvs"
-    root: str = "data/cifar10_dvs"
-    batch_size: int = 128
-    size: int = field(default=48, metadata={"help": "frames are size x size: sensor pixel x lands in column x*size//128 (counts summed)"})
-    train_fraction: float = field(default=0.9, metadata={"help": "per class: this share of the recordings, the first in file-name order, trains; the rest tests"})
-    framing: FramingConfig = field(default_factory=lambda: FramingConfig(mode="n_event_bins"), metadata={"help": (
-        "mode n_event_bins: T bins of equal event counts (the rate-BP recipe); to use another framing set mode too, "
-        "e.g. mode=time_window_us time_window_us=50000"
-    )})
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        require(isinstance(self.size, int) and 1 <= self.size <= SENSOR_SIZE, "dataset.size", self.size,
-                f"frames are size x size pixels binned from the {SENSOR_SIZE} x {SENSOR_SIZE} sensor: 1 ... {SENSOR_SIZE}")
-        require(0.0 < self.train_fraction < 1.0, "dataset.train_fraction", self.train_fraction,
-                "the share of each class used for training must be in (0, 1)")
 
 
 def split_per_class(labels: np.ndarray, fraction: float, train: bool) -> np.ndarray:

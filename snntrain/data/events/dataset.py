@@ -12,42 +12,19 @@ import hashlib
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
 
 import numpy as np
 import torch
 
-from snntrain.core.checks import one_of, require
 from snntrain.core.errors import DatasetError
-from snntrain.data.base import DataBundle, DatasetConfig, DatasetInfo, Split
+from snntrain.data.base import DataBundle, DatasetInfo, Split
 from snntrain.data.events import convert
-from snntrain.data.events.framing import FrameSpec, FramingConfig
+from snntrain.data.events.config import EventDatasetConfig
+from snntrain.data.events.framing import FrameSpec
 from snntrain.data.vision import with_validation
 
 Listing = tuple[list[Path], np.ndarray]
-
-
-@dataclass
-class EventDatasetConfig(DatasetConfig):
-    """Keys shared by the event-camera datasets (``dataset.framing.*`` and the cache build)."""
-
-    ENCODERS: ClassVar[tuple[str, ...]] = ("events",)
-    SPLIT_KEYS: ClassVar[tuple[str, ...]] = ("dataset.root", "dataset.on_bad_file", "dataset.val_fraction")
-    encoder: str = field(default="events", metadata={"help": "events: frames [B, T, 2, H, W] -> [T, B, 2, H, W]; the only encoder for event data"})
-    on_bad_file: str = field(default="error", metadata={"help": "error: stop, naming the damaged file | skip: leave it out, report the count"})
-    workers: int | None = field(default=None, metadata={"help": "processes that build the frame cache; null = every CPU core"})
-    progress: bool = field(default=True, metadata={"help": "rich progress bar while building the cache"})
-    framing: FramingConfig = field(default_factory=FramingConfig, metadata={"help": (
-        "how a recording becomes the T frames: set one of n_event_bins / time_window_us / event_count "
-        "(mode: auto picks it), or name mode"
-    )})
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        one_of("dataset.on_bad_file", self.on_bad_file, ["error", "skip"])
-        require(self.workers is None or self.workers > 0, "dataset.workers", self.workers, "null (every CPU core) or > 0")
 
 
 def natural_key(path: Path) -> list:

@@ -10,13 +10,13 @@ the first of those folders that exists. Each split is framed once into a cache u
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from snntrain.core.errors import DatasetError
 from snntrain.data.base import DatasetInfo
 from snntrain.data.events import archive
-from snntrain.data.events.dataset import EventDataset, EventDatasetConfig, Listing, class_recordings
+from snntrain.data.events.config import NMNISTConfig
+from snntrain.data.events.dataset import EventDataset, Listing, class_recordings
 from snntrain.data.events.framing import FrameSpec
 from snntrain.data.events.reader import read_events
 
@@ -28,13 +28,6 @@ WHERE_FROM = (
     "The archives Train.zip and Test.zip come from https://www.garrickorchard.com/datasets/n-mnist "
     "(Mendeley Data, doi:10.17632/468j46mzdv.1); put them in dataset.root, or set dataset.download=true."
 )
-
-
-@dataclass
-class NMNISTConfig(EventDatasetConfig):
-    name: str = "nmnist"
-    root: str = "data/nmnist"
-    first_saccade_only: bool = field(default=False, metadata={"help": "keep only events with t < 100 ms (the first of the three saccades)"})
 
 
 class NMNIST(EventDataset):

@@ -21,7 +21,6 @@ from collections.abc import Callable
 import torch
 
 Vjp = Callable[[torch.Tensor], torch.Tensor]
-SOLVERS = ["fixed_point", "broyden", "ide_iter"]
 BROYDEN_MEMORY = 27  # the official LBFGS_thres: low-rank updates kept
 BROYDEN_BLOWUP = 1e6  # the official protective break: stop if the residual grows by this factor
 

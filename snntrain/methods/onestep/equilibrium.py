@@ -63,7 +63,7 @@ class JacobianFree(AtEquilibrium):
 
 class ExactAdjoint(AtEquilibrium):
     """f(a*, x) whose incoming gradient is replaced by the adjoint solution (``solver``: one of
-    ``adjoint.SOLVERS``; at most ``max_iter`` iterations, relative tolerance ``tol``)."""
+    ``config.SOLVERS``; at most ``max_iter`` iterations, relative tolerance ``tol``)."""
 
     def __init__(self, solver: str, max_iter: int, tol: float) -> None:
         super().__init__()

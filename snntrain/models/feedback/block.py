@@ -48,8 +48,6 @@ from snntrain.layers.merged import is_time_constant
 from snntrain.models.feedback.neurons import RateNeurons
 from snntrain.models.feedback.synapse import Synapse, batch_stats
 
-INPUT_AVERAGES = ["official", "weighted"]
-
 
 @dataclass
 class InputView:
