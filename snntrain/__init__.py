@@ -5,13 +5,8 @@ From Python (docs/python-api.md): ``snntrain.train(overrides, run_dir)``, ``snnt
 (no torch), as the commands' start-up needs.
 """
 
+from snntrain.core.lazy import lazy_attributes
+
 __version__ = "0.1.0"
 __all__ = ["evaluate", "load", "train"]
-
-
-def __getattr__(name: str):
-    if name in __all__:
-        from snntrain import api
-
-        return getattr(api, name)
-    raise AttributeError(f"module 'snntrain' has no attribute {name!r}")
+__getattr__ = lazy_attributes("snntrain", dict.fromkeys(__all__, "snntrain.api"))

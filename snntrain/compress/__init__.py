@@ -5,12 +5,7 @@ The names below are imported on first use, so that the schemas in ``config.py`` 
 
 from __future__ import annotations
 
-import importlib
+from snntrain.core.lazy import lazy_attributes
 
 __all__ = ["Codec", "SavedTensorMeter", "StoredForm", "saving"]
-
-
-def __getattr__(name: str):
-    if name in __all__:
-        return getattr(importlib.import_module("snntrain.compress.base"), name)
-    raise AttributeError(f"module 'snntrain.compress' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, dict.fromkeys(__all__, "snntrain.compress.base"))

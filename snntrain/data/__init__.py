@@ -4,7 +4,7 @@ The names below are imported on first use, so that the schemas in ``config.py`` 
 
 from __future__ import annotations
 
-import importlib
+from snntrain.core.lazy import lazy_attributes
 
 __all__ = ["ENCODERS", "BatchLoader", "DataBundle", "DatasetInfo", "Split"]
 _LAZY = {
@@ -14,9 +14,4 @@ _LAZY = {
     "DatasetInfo": "snntrain.data.base",
     "Split": "snntrain.data.base",
 }
-
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'snntrain.data' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)

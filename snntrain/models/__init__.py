@@ -4,12 +4,7 @@
 
 from __future__ import annotations
 
-import importlib
+from snntrain.core.lazy import lazy_attributes
 
 __all__ = ["SpikingNet"]
-
-
-def __getattr__(name: str):
-    if name == "SpikingNet":
-        return importlib.import_module("snntrain.models.base").SpikingNet
-    raise AttributeError(f"module 'snntrain.models' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, {"SpikingNet": "snntrain.models.base"})

@@ -5,14 +5,8 @@ autograd stages (stage), the method itself (method) and its config schema (confi
 
 from __future__ import annotations
 
-import importlib
-
+from snntrain.core.lazy import lazy_attributes
 from snntrain.methods.hm2bp.config import HM2BPConfig
 
 __all__ = ["HM2BP", "HM2BPConfig"]
-
-
-def __getattr__(name: str):
-    if name == "HM2BP":
-        return importlib.import_module("snntrain.methods.hm2bp.method").HM2BP
-    raise AttributeError(f"module 'snntrain.methods.hm2bp' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, {"HM2BP": "snntrain.methods.hm2bp.method"})

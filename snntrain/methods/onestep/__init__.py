@@ -6,14 +6,8 @@ exact one (adjoint) and its config schema (config, torch-free).
 
 from __future__ import annotations
 
-import importlib
-
+from snntrain.core.lazy import lazy_attributes
 from snntrain.methods.onestep.config import OneStepConfig
 
 __all__ = ["OneStep", "OneStepConfig"]
-
-
-def __getattr__(name: str):
-    if name == "OneStep":
-        return importlib.import_module("snntrain.methods.onestep.method").OneStep
-    raise AttributeError(f"module 'snntrain.methods.onestep' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, {"OneStep": "snntrain.methods.onestep.method"})

@@ -4,15 +4,9 @@ The network is imported on first use, so that the schema in ``config.py`` comes 
 
 from __future__ import annotations
 
-import importlib
-
+from snntrain.core.lazy import lazy_attributes
 from snntrain.models.feedback.config import FeedbackConfig
 
 __all__ = ["FeedbackBlock", "FeedbackConfig", "build_feedback"]
 _LAZY = {"FeedbackBlock": "snntrain.models.feedback.block", "build_feedback": "snntrain.models.feedback.model"}
-
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'snntrain.models.feedback' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)
